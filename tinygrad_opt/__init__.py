@@ -1,0 +1,45 @@
+"""tinygrad_opt: a from-scratch autodiff framework on NumPy/CuPy with reverse mode, forward mode,
+JAX-style transforms (grad, vjp, jvp, hvp, jacobian, hessian) and, on top, nn and optim."""
+
+from . import autodiff, backend, func, ops
+from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
+from .errors import AnomalyError, DeviceError, DTypeError, GraphError, InplaceError, ShapeError, TinygradOptError
+from .func import grad, hessian, hvp, jacobian, jvp, linearize, tree_flatten, tree_map, tree_unflatten, value_and_grad, vjp
+from .ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, unfold
+from .tensor import (
+    Tensor,
+    arange,
+    bool_,
+    cat,
+    concatenate,
+    einsum,
+    eye,
+    float16,
+    float32,
+    float64,
+    full,
+    full_like,
+    get_default_dtype,
+    int32,
+    int64,
+    linspace,
+    maximum,
+    minimum,
+    one_hot,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    set_default_dtype,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"

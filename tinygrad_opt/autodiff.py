@@ -1,0 +1,408 @@
+"""The autodiff engine: primitives (``Function``), grad mode, forward-mode tangents, the backward sweep.
+
+Reverse mode: each primitive's output remembers the ``Function`` node that made it; ``backward``
+walks the graph in reverse topological order and calls each node's ``vjp``. VJP rules are written in
+Tensor ops, so with ``create_graph=True`` the backward pass is itself recorded and can be
+differentiated again.
+
+Forward mode: a Tensor may carry tangents, one per active forward-mode *level* (nested ``jvp`` calls
+get increasing levels). Every op applied to inputs with tangents also evaluates its ``jvp`` rule, so a
+single forward pass yields the output's tangent. While the rule for level L runs, only levels < L
+propagate: that keeps nested jvp calls from mixing their perturbations (perturbation confusion).
+Since JVP rules are Tensor ops too, running the *backward* pass on inputs with tangents gives the
+tangent of the gradient — that is forward-over-reverse HVP with no extra code.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+import weakref
+
+from . import backend
+from .errors import AnomalyError, DeviceError, GraphError, InplaceError, ShapeError
+
+
+class _State:
+    grad_enabled = True
+    anomaly = False
+    active_levels: set = set()  # forward-mode levels currently open
+    ceiling = 1 << 60  # only levels <= ceiling propagate (lowered while a jvp rule runs)
+    next_level = 1
+
+
+_state = _State()
+_Tensor = None  # the Tensor class, registered by tensor.py (which imports this module)
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class set_grad_enabled:
+    """Context manager / decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = _state.grad_enabled
+        _state.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Ops inside record no graph (parameter updates, evaluation)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable graph recording inside a no_grad block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class detect_anomaly:
+    """Raise AnomalyError at the first op whose forward, VJP or JVP yields NaN/Inf, naming the op and
+    the line that created it. Slow (checks every array); use it to debug, not to train."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = _state.anomaly
+        _state.anomaly = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly = self.prev
+
+
+def is_anomaly_enabled() -> bool:
+    return _state.anomaly
+
+
+# --------------------------------------------------------------------------- forward-mode levels
+
+
+class _forward_level:
+    """Open a fresh forward-mode level for one jvp call; yields its integer id."""
+
+    def __enter__(self) -> int:
+        self.level = _state.next_level
+        _state.next_level += 1
+        _state.active_levels = _state.active_levels | {self.level}
+        return self.level
+
+    def __exit__(self, *exc):
+        _state.active_levels = _state.active_levels - {self.level}
+
+
+class _ceiling:
+    def __init__(self, level: int):
+        self.level = level
+
+    def __enter__(self):
+        self.prev = _state.ceiling
+        _state.ceiling = self.level
+
+    def __exit__(self, *exc):
+        _state.ceiling = self.prev
+
+
+def _live_levels(tensors) -> list[int]:
+    levels = set()
+    for t in tensors:
+        if t._tangents:
+            levels.update(t._tangents)
+    return sorted(lv for lv in levels if lv in _state.active_levels and lv <= _state.ceiling)
+
+
+# --------------------------------------------------------------------------- primitives
+
+
+def _is_float(array) -> bool:
+    return array.dtype.kind in "fc"
+
+
+def _check_finite(fn: "Function", what: str, array) -> None:
+    if _is_float(array) and not bool(backend.xp_of(array).isfinite(array).all()):
+        where = "".join(getattr(fn, "stack", ["(creation site not recorded)\n"]))
+        raise AnomalyError(
+            f"{type(fn).__name__} produced NaN/Inf in its {what} (output shape {tuple(array.shape)}); "
+            f"the op was created at:\n{where}"
+        )
+
+
+class Function:
+    """A primitive op: ``forward`` on backend arrays, ``vjp`` and ``jvp`` written in Tensor ops.
+
+    ``vjp(g)`` returns one cotangent (Tensor or None) per parent; ``self.needs[i]`` says whether
+    parent i wants one, so rules can skip work nobody needs (tinygrad's needs_input_grad).
+    ``jvp(*tangents)`` gets one tangent per parent (None means zero) and returns the output tangent.
+    Set ``uses_output = True`` when a rule needs the op's own output (``self.output()``).
+    """
+
+    uses_output = False
+    view = False  # output shares memory with parents[0] (and so its version counter)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def vjp(self, g):
+        raise NotImplementedError
+
+    def jvp(self, *tangents):
+        raise NotImplementedError
+
+    def output(self):
+        return self.out_ref()
+
+    @classmethod
+    def apply(cls, *parents, **attrs):
+        fn = cls.__new__(cls)
+        fn.__dict__.update(attrs)
+        fn.parents = parents
+        device = parents[0]._device
+        for p in parents:
+            if p._device != device:
+                raise DeviceError(
+                    f"{cls.__name__}: tensors are on different devices ({device} and {p._device}); "
+                    f"move them to one device with .to(device) first"
+                )
+        data = fn.forward(*[p.data for p in parents])
+        record = _state.grad_enabled and any(p.requires_grad for p in parents)
+        out = _Tensor._make(data, record, fn if record else None, parents[0]._vbox if cls.view else None)
+        if cls.uses_output:
+            fn.out_ref = weakref.ref(out)
+            fn.out_version = out._vbox[0]
+        if record:
+            fn.needs = tuple(p.requires_grad for p in parents)
+            fn.versions = tuple(p._vbox[0] for p in parents)
+            if _state.anomaly:
+                fn.stack = traceback.format_stack(limit=12)[:-2]
+        if _state.anomaly:
+            _check_finite(fn, "forward", data)
+        if _state.active_levels:
+            _propagate_tangents(fn, out)
+        return out
+
+    def free(self):
+        """Drop references to saved tensors (called after a backward without retain_graph)."""
+        self.parents = None
+        self.__dict__.pop("out_ref", None)
+
+
+def _propagate_tangents(fn: Function, out) -> None:
+    for level in _live_levels(fn.parents):
+        tangents = tuple(p._tangents.get(level) if p._tangents else None for p in fn.parents)
+        with _ceiling(level - 1):
+            t = fn.jvp(*tangents)
+        if t is None:
+            continue
+        if t.shape != out.shape:
+            raise ShapeError(f"{type(fn).__name__}.jvp returned shape {t.shape}, expected {out.shape}")
+        if _state.anomaly:
+            _check_finite(fn, "JVP", t.data)
+        if out._tangents is None:
+            out._tangents = {}
+        out._tangents[level] = t
+
+
+# --------------------------------------------------------------------------- the backward sweep
+
+
+def _toposort(roots) -> list:
+    """Tensors reachable from roots through requires_grad edges, each after all of its inputs.
+    Iterative (no recursion limit on deep graphs such as unrolled inner loops)."""
+    order, visited = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx.parents is None:
+            raise GraphError(
+                f"trying to backward through the graph a second time (the {type(ctx).__name__} node's saved "
+                f"tensors were freed after the first backward); pass retain_graph=True to the first "
+                f"backward if you need to backward twice"
+            )
+        for p in ctx.parents:
+            if p.requires_grad and id(p) not in visited:
+                stack.append((p, False))
+    return order
+
+
+def _check_versions(ctx: Function) -> None:
+    for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
+        if p._vbox[0] != v:
+            raise InplaceError(
+                f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
+                f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
+                f"out of place"
+            )
+    if ctx.uses_output:
+        out = ctx.out_ref()
+        if out is not None and out._vbox[0] != ctx.out_version:
+            raise InplaceError(
+                f"{type(ctx).__name__}: its output of shape {out.shape}, saved for backward, was modified in "
+                f"place; clone it before modifying it"
+            )
+
+
+def _owned(g, seen: set):
+    """A cotangent array safe to store as .grad: writable, not a view, not shared with another leaf."""
+    data = g.data
+    if id(data) in seen or not getattr(data, "flags", None) or not data.flags.owndata or not data.flags.writeable:
+        g = _Tensor._make(data.copy(), False, None)
+    seen.add(id(g.data))
+    return g
+
+
+def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_graph=None):
+    """Reverse sweep from ``roots`` seeded with ``cotangents``.
+
+    With ``inputs=None`` gradients accumulate into ``.grad`` of leaves (and of retain_grad tensors);
+    otherwise the cotangents of ``inputs`` are returned as a list (None where unreachable) and no
+    ``.grad`` is touched (``autograd.grad``).
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    order = _toposort(roots)
+    relevant = None
+    target_ids = None
+    if inputs is not None:
+        target_ids = {id(t) for t in inputs}
+        relevant = set()
+        for t in order:  # inputs before consumers: relevant if it is a target or reaches one
+            ctx = t._ctx
+            if id(t) in target_ids or (ctx is not None and any(id(p) in relevant for p in ctx.parents)):
+                relevant.add(id(t))
+    cots: dict = {}
+    for r, g in zip(roots, cotangents):
+        cots[id(r)] = g if id(r) not in cots else cots[id(r)] + g
+    found: dict = {}
+    seen: set = set()
+    with set_grad_enabled(create_graph):
+        for t in reversed(order):
+            g = cots.pop(id(t), None)
+            if g is None:
+                continue
+            ctx = t._ctx
+            if target_ids is not None:
+                if id(t) in target_ids:
+                    found[id(t)] = g
+            elif ctx is None or t._retains_grad:
+                _accumulate(t, g if create_graph else _owned(g, seen))
+            if ctx is None:
+                continue
+            _check_versions(ctx)
+            grads = ctx.vjp(g)
+            for p, pg, need in zip(ctx.parents, grads, ctx.needs):
+                if pg is None or not need or (relevant is not None and id(p) not in relevant):
+                    continue
+                if pg.shape != p.shape:
+                    raise ShapeError(f"{type(ctx).__name__}.vjp returned shape {pg.shape} for an input of shape {p.shape}")
+                if _state.anomaly:
+                    _check_finite(ctx, "VJP", pg.data)
+                prev = cots.get(id(p))
+                cots[id(p)] = pg if prev is None else prev + pg
+            if not retain_graph:
+                ctx.free()
+    if inputs is not None:
+        return [found.get(id(t)) for t in inputs]
+    return None
+
+
+def _accumulate(t, g) -> None:
+    if g.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=None, allow_unused=False):
+    """PyTorch-style ``autograd.grad``: cotangents of ``inputs`` for ``outputs`` seeded with ``grad_outputs``.
+
+    Leaves ``.grad`` untouched. With ``create_graph=True`` the results carry history (double backward).
+    """
+    Tensor = _Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    seeds = [_seed_cotangent(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise GraphError(f"grad: input {i} (shape {x.shape}) does not require grad; call x.requires_grad_() first")
+    res = run_backward(outputs, seeds, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    for i, r in enumerate(res):
+        if r is None and not allow_unused:
+            raise GraphError(
+                f"grad: input {i} (shape {inputs[i].shape}) is not reachable from the outputs; pass allow_unused=True "
+                f"to get None for it"
+            )
+    return res[0] if single else res
+
+
+def _seed_cotangent(out, g, where: str):
+    Tensor = _Tensor
+    if not out.requires_grad:
+        raise GraphError(
+            f"{where}: the output (shape {out.shape}) does not require grad and has no graph; make an input "
+            f"require grad (requires_grad=True) and compute outside no_grad()"
+        )
+    if g is None:
+        if out.numel() != 1:
+            raise GraphError(
+                f"{where}: output has shape {out.shape}; gradients can be created implicitly only for scalar "
+                f"outputs — pass a gradient of shape {out.shape} (e.g. ones_like(out))"
+            )
+        return Tensor._make(backend.xp_of(out.data).ones(out.shape, dtype=out.dtype), False, None)
+    g = g if isinstance(g, Tensor) else Tensor(g, dtype=out.dtype, device=out.device)
+    if g.shape != out.shape:
+        raise ShapeError(f"{where}: gradient has shape {g.shape} but the output has shape {out.shape}; they must match")
+    return g

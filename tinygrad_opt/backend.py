@@ -1,0 +1,187 @@
+"""The only module that knows NumPy from CuPy: devices, array-module lookup, transfers and RNG.
+
+Everything else asks ``xp = backend.xp_of(array)`` (chainer's ``get_array_module``) or goes through
+the helpers here, so one code path serves both libraries.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .errors import DeviceError
+
+ENV_DEVICE = "TINYGRAD_OPT_DEVICE"
+_INSTALL_HINT = "install the CUDA extra with `pip install 'tinygrad_opt[cuda]'` on a machine with an NVIDIA GPU"
+
+_cupy = None
+_cupy_error: Exception | None = None
+
+
+def _load_cupy():
+    """Import CuPy on first use and check that a GPU answers; raise DeviceError otherwise."""
+    global _cupy, _cupy_error
+    if _cupy is not None:
+        return _cupy
+    if _cupy_error is None:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device found")
+            _cupy = cupy
+            return cupy
+        except Exception as exc:  # ImportError, CUDARuntimeError, ...
+            _cupy_error = exc
+    raise DeviceError(f"device 'cuda' is unavailable ({_cupy_error}); {_INSTALL_HINT}")
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        _load_cupy()
+        return True
+    except DeviceError:
+        return False
+
+
+def parse_device(device) -> str:
+    """Canonical device string: 'cpu' or 'cuda:N'. Raises DeviceError for anything else."""
+    if device is None:
+        return get_default_device()
+    spec = str(device).strip().lower()
+    if spec == "cpu":
+        return "cpu"
+    if spec == "cuda":
+        return "cuda:0"
+    if spec.startswith("cuda:") and spec[5:].isdigit():
+        return spec
+    raise DeviceError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
+
+
+_default_device: str | None = None
+
+
+def get_default_device() -> str:
+    """The device new tensors go to: set_default_device(), else $TINYGRAD_OPT_DEVICE, else 'cpu'."""
+    global _default_device
+    if _default_device is None:
+        _default_device = parse_device(os.environ.get(ENV_DEVICE) or "cpu")
+    return _default_device
+
+
+def set_default_device(device) -> None:
+    """Make ``device`` the default for tensors created without an explicit ``device=``."""
+    global _default_device
+    dev = parse_device(device)
+    if dev != "cpu":
+        _load_cupy()
+    _default_device = dev
+
+
+def xp_for(device: str):
+    """The array module (numpy or cupy) for a canonical device string."""
+    return np if device == "cpu" else _load_cupy()
+
+
+def xp_of(array):
+    """The array module an array belongs to."""
+    return np if isinstance(array, (np.ndarray, np.generic)) else _load_cupy()
+
+
+def device_of(array) -> str:
+    if isinstance(array, (np.ndarray, np.generic)):
+        return "cpu"
+    return f"cuda:{array.device.id}"
+
+
+class _on:
+    """Context that makes CUDA device N current while arrays are created there (no-op on CPU)."""
+
+    def __init__(self, device: str):
+        self.ctx = None if device == "cpu" else _load_cupy().cuda.Device(int(device.split(":")[1]))
+
+    def __enter__(self):
+        if self.ctx is not None:
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
+
+
+def asarray(data, dtype=None, device: str = "cpu"):
+    """Convert data (array of either library, scalar, nested list) to an array on ``device``."""
+    if device == "cpu":
+        if not isinstance(data, (np.ndarray, np.generic)) and hasattr(data, "get"):
+            data = data.get()  # cupy -> numpy
+        return np.asarray(data, dtype=dtype)
+    cp = _load_cupy()
+    with _on(device):
+        return cp.asarray(data, dtype=dtype)
+
+
+def to_numpy(array) -> np.ndarray:
+    return array if isinstance(array, np.ndarray) else (np.asarray(array) if isinstance(array, np.generic) else array.get())
+
+
+def erf(x):
+    """Elementwise error function for either library (SciPy when present, else math.erf)."""
+    if not isinstance(x, np.ndarray):
+        import cupyx.scipy.special as cs
+
+        return cs.erf(x)
+    try:
+        from scipy.special import erf as _erf
+    except ImportError:  # pragma: no cover - SciPy ships with the test extra
+        return np.vectorize(math.erf, otypes=[x.dtype])(x).astype(x.dtype, copy=False)
+    return _erf(x).astype(x.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- random numbers
+
+
+class Generator:
+    """A seeded random generator bound to one device (NumPy's PCG64 on CPU, CuPy's on CUDA)."""
+
+    def __init__(self, seed: int | None = None, device=None):
+        self.device = parse_device(device)
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int | None):
+        self.seed = seed
+        xp = xp_for(self.device)
+        with _on(self.device):
+            self.rng = xp.random.default_rng(seed)
+        return self
+
+    def get_state(self) -> dict:
+        """Plain-data snapshot of the generator (for checkpoints)."""
+        if self.device == "cpu":
+            return {"device": "cpu", "bit_generator": self.rng.bit_generator.state}
+        raise DeviceError("saving the state of a CUDA generator is not supported; reseed it instead")
+
+    def set_state(self, state: dict) -> None:
+        if self.device != "cpu" or state.get("device") != "cpu":
+            raise DeviceError("generator state can only be restored on CPU")
+        self.rng.bit_generator.state = state["bit_generator"]
+
+
+_generators: dict[str, Generator] = {}
+
+
+def default_generator(device=None) -> Generator:
+    dev = parse_device(device)
+    if dev not in _generators:
+        _generators[dev] = Generator(None, dev)
+    return _generators[dev]
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the default generator of every device in use (CPU always)."""
+    default_generator("cpu").manual_seed(seed)
+    for dev, gen in _generators.items():
+        if dev != "cpu":
+            gen.manual_seed(seed)

@@ -1,0 +1,29 @@
+"""Exception types. Each message names the op, the offending shapes/values and what to do."""
+
+
+class TinygradOptError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class ShapeError(TinygradOptError, ValueError):
+    """Shapes that an op cannot combine."""
+
+
+class DTypeError(TinygradOptError, TypeError):
+    """Dtypes that an op cannot combine, or gradients asked of a non-float tensor."""
+
+
+class DeviceError(TinygradOptError, RuntimeError):
+    """Unknown device, CUDA without CuPy/GPU, or tensors on different devices in one op."""
+
+
+class GraphError(TinygradOptError, RuntimeError):
+    """Backward misuse: non-scalar output without a gradient, freed graph, nothing requires grad."""
+
+
+class InplaceError(GraphError):
+    """A tensor saved for backward was modified in place after it was saved."""
+
+
+class AnomalyError(TinygradOptError, FloatingPointError):
+    """Raised in detect_anomaly() mode at the first op that produces NaN or Inf."""

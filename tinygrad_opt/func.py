@@ -1,0 +1,354 @@
+"""JAX-style function transforms, each a short composition of the engine's two modes.
+
+grad / value_and_grad / vjp : one reverse sweep (``autodiff.grad``) over fresh watched copies of the inputs.
+jvp                          : one forward pass with tangents attached at a new forward-mode level.
+hvp                          : forward-over-reverse ``jvp(grad(f))`` (default) or reverse-over-reverse
+                               ``grad(<grad f, v>)``; both give H v without forming H.
+jacobian / hessian           : rows by vjp ('rev') or columns by jvp ('fwd'); hessian = jacfwd(grad f).
+linearize                    : evaluate once; J t from the recorded transpose of the VJP (double-VJP trick).
+
+Inputs may be Tensors or pytrees (lists / tuples / dicts) of Tensors, so ``hvp`` works on a model's
+whole parameter dict.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import autodiff
+from .errors import GraphError, ShapeError
+from .ops import elementwise as E
+from .tensor import Tensor, zeros_like
+
+# --------------------------------------------------------------------------- pytrees
+
+
+def tree_flatten(tree):
+    """Leaves (in order) and a structure recipe; containers are list, tuple and dict."""
+    if isinstance(tree, (list, tuple)):
+        leaves, defs = [], []
+        for item in tree:
+            lv, d = tree_flatten(item)
+            leaves += lv
+            defs.append((len(lv), d))
+        return leaves, (type(tree), defs)
+    if isinstance(tree, dict):
+        keys = list(tree)
+        leaves, defs = tree_flatten([tree[k] for k in keys])
+        return leaves, (dict, (keys, defs))
+    return [tree], None
+
+
+def tree_unflatten(treedef, leaves):
+    leaves = list(leaves)
+    if treedef is None:
+        return leaves[0]
+    kind, defs = treedef
+    if kind is dict:
+        keys, inner = defs
+        return dict(zip(keys, tree_unflatten(inner, leaves)))
+    out, start = [], 0
+    for n, d in defs:
+        out.append(tree_unflatten(d, leaves[start : start + n]))
+        start += n
+    return kind(out) if kind is not list else out
+
+
+def tree_map(fn, tree, *rest):
+    leaves, tdef = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten(tdef, [fn(x, *ys) for x, *ys in zip(leaves, *others)])
+
+
+def _as_tensor(x):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number):
+        return Tensor(float(x))
+    return Tensor(x)
+
+
+def _watch(x: Tensor) -> Tensor:
+    """A new tensor equal to x that requires grad: linked to x's graph when x has one (so outer
+    transforms see through it), a fresh leaf otherwise. Tangents are carried over."""
+    if x.dtype.kind not in "fc":
+        raise GraphError(f"cannot differentiate with respect to a tensor of dtype {x.dtype}; use a float tensor")
+    if x.requires_grad and autodiff.is_grad_enabled():
+        return E.Identity.apply(x)
+    w = Tensor._make(x.data, True, None, x._vbox)
+    w._tangents = dict(x._tangents) if x._tangents else None
+    return w
+
+
+def _argnums(argnums, nargs, where):
+    nums = (argnums,) if isinstance(argnums, numbers.Integral) else tuple(argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"{where}: argnums {argnums} out of range for {nargs} positional arguments")
+    return nums
+
+
+def _prepare(args, nums):
+    """Replace the differentiated arguments by watched copies; return (args, watched leaves per arg,
+    treedefs, whether any original already required grad)."""
+    args = list(args)
+    watched, defs, outer = [], [], False
+    for i in nums:
+        leaves, tdef = tree_flatten(args[i])
+        leaves = [_as_tensor(x) for x in leaves]
+        outer = outer or any(x.requires_grad for x in leaves)
+        w = [_watch(x) for x in leaves]
+        args[i] = tree_unflatten(tdef, w)
+        watched.append(w)
+        defs.append(tdef)
+    return args, watched, defs, outer and autodiff.is_grad_enabled()
+
+
+def _cotangents(value, leaves, create_graph, retain_graph=None, seed=None):
+    flat = [x for group in leaves for x in group]
+    res = autodiff.grad(
+        value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True
+    )
+    return [r if r is not None else zeros_like(x) for r, x in zip(res, flat)]
+
+
+def _regroup(flat, watched, defs):
+    out, start = [], 0
+    for w, d in zip(watched, defs):
+        out.append(tree_unflatten(d, flat[start : start + len(w)]))
+        start += len(w)
+    return out
+
+
+# --------------------------------------------------------------------------- reverse mode
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """``(f(*args), d f / d args[argnums])`` for scalar-valued f; with has_aux f returns (value, aux)."""
+
+    def wrapped(*args, **kwargs):
+        nums = _argnums(argnums, len(args), "value_and_grad")
+        args, watched, defs, outer = _prepare(args, nums)
+        with autodiff.enable_grad():
+            out = f(*args, **kwargs)
+        value, aux = out if has_aux else (out, None)
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            shape = getattr(value, "shape", type(value).__name__)
+            raise ShapeError(f"grad: f must return a scalar Tensor, got {shape}; use vjp or jacobian for other outputs")
+        if not value.requires_grad:
+            grads = [zeros_like(x) for group in watched for x in group]
+        else:
+            grads = _cotangents(value, watched, create_graph=outer)
+        result = _regroup(grads, watched, defs)
+        result = result[0] if isinstance(argnums, numbers.Integral) else tuple(result)
+        return ((value, aux), result) if has_aux else (value, result)
+
+    return wrapped
+
+
+def grad(f, argnums=0, has_aux=False):
+    """Gradient of scalar-valued f with respect to ``args[argnums]`` (an int or a tuple of ints)."""
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def wrapped(*args, **kwargs):
+        (value, aux), g = vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
+        return (g, aux) if has_aux else g
+
+    return wrapped
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns J^T cotangent, one entry per primal.
+    The graph is kept, so vjp_fn can be called many times."""
+    args, watched, defs, outer = _prepare(primals, range(len(primals)))
+    with autodiff.enable_grad():
+        out = f(*args)
+    out, aux = out if has_aux else (out, None)
+    out_leaves, out_def = tree_flatten(out)
+
+    def vjp_fn(cotangent):
+        cts, cdef = tree_flatten(cotangent)
+        if cdef != out_def or len(cts) != len(out_leaves):
+            raise ShapeError("vjp_fn: the cotangent must have the same structure as f's output")
+        cts = [_as_tensor(c) for c in cts]
+        for c, o in zip(cts, out_leaves):
+            if c.shape != o.shape:
+                raise ShapeError(f"vjp_fn: cotangent shape {c.shape} does not match the output shape {o.shape}")
+        live = [(o, c) for o, c in zip(out_leaves, cts) if o.requires_grad]
+        create = autodiff.is_grad_enabled() and (outer or any(c.requires_grad for c in cts))
+        if not live:
+            flat = [zeros_like(x) for group in watched for x in group]
+        else:
+            flat = _cotangents([o for o, _ in live], watched, create, True, [c for _, c in live])
+        return tuple(_regroup(flat, watched, defs))
+
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+# --------------------------------------------------------------------------- forward mode
+
+
+def _attach(x, t, level):
+    x = _as_tensor(x)
+    t = _as_tensor(t)
+    if t.shape != x.shape:
+        raise ShapeError(f"jvp: tangent shape {t.shape} does not match primal shape {x.shape}")
+    if t.device != x.device:
+        t = t.to(x.device)
+    t = t.astype(x.dtype)
+    if x.requires_grad and autodiff.is_grad_enabled():
+        d = E.Identity.apply(x)
+    else:
+        d = Tensor._make(x.data, False, None, x._vbox)
+        d._tangents = dict(x._tangents) if x._tangents else None
+    d._tangents = {**(d._tangents or {}), level: t}
+    return d
+
+
+def _single(x):
+    return isinstance(x, Tensor) or not isinstance(x, (list, tuple))
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """``(f(*primals), J tangents)`` in one forward pass (true forward mode, no backward pass)."""
+    single = _single(primals)
+    primals = (primals,) if single else tuple(primals)
+    tangents = (tangents,) if _single(tangents) and single else tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ShapeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    with autodiff._forward_level() as level:
+        args = []
+        for p, t in zip(primals, tangents):
+            pl, pdef = tree_flatten(p)
+            tl, tdef = tree_flatten(t)
+            if pdef != tdef:
+                raise ShapeError("jvp: primals and tangents must have the same structure")
+            args.append(tree_unflatten(pdef, [_attach(a, b, level) for a, b in zip(pl, tl)]))
+        out = f(*args)
+        out, aux = out if has_aux else (out, None)
+
+        def take(o):
+            t = o.tangent(level) if isinstance(o, Tensor) else None
+            if isinstance(o, Tensor) and o._tangents:
+                o._tangents = {k: v for k, v in o._tangents.items() if k != level} or None
+            return t if t is not None else zeros_like(o)
+
+        tangent_out = tree_map(take, out)
+    return (out, tangent_out, aux) if has_aux else (out, tangent_out)
+
+
+def linearize(f, *primals):
+    """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` = J tangents at the fixed primals, without
+    re-running f: J t is the gradient in u of <J^T u, t>, taken through the recorded VJP graph."""
+    out, vjp_fn = vjp(f, *primals)
+    if not isinstance(out, Tensor):
+        raise ShapeError("linearize: f must return a single Tensor")
+    u = zeros_like(out).requires_grad_()
+    with autodiff.enable_grad():
+        cts = vjp_fn(u)
+
+    def f_jvp(*tangents):
+        if len(tangents) != len(primals):
+            raise ShapeError(f"linearize: f_jvp takes {len(primals)} tangents, got {len(tangents)}")
+        with autodiff.enable_grad():
+            s = None
+            for c, t in zip(tree_flatten(cts)[0], tree_flatten(tangents)[0]):
+                term = (c * _as_tensor(t)).sum()
+                s = term if s is None else s + term
+            if s is None or not s.requires_grad:
+                return zeros_like(out)
+            r = autodiff.grad(s, u, retain_graph=True, allow_unused=True)
+        return r if r is not None else zeros_like(out)
+
+    return out.detach(), f_jvp
+
+
+# --------------------------------------------------------------------------- second order
+
+
+def hvp(f, primals, tangents, mode="fwd-rev"):
+    """Hessian-vector product H v of scalar f at ``primals`` (H over all primals jointly).
+
+    ``mode='fwd-rev'``: jvp of the gradient (one forward pass with tangents + one backward pass).
+    ``mode='rev-rev'``: gradient of <grad f, v> (two backward passes). Both agree.
+    """
+    single = _single(primals)
+    primals = (primals,) if single else tuple(primals)
+    tangents = (tangents,) if single and _single(tangents) else tuple(tangents)
+    nums = tuple(range(len(primals)))
+    if mode == "fwd-rev":
+        _, hv = jvp(grad(f, argnums=nums), primals, tangents)
+    elif mode == "rev-rev":
+        args, watched, defs, outer = _prepare(primals, nums)
+        with autodiff.enable_grad():
+            value = f(*args)
+            if not value.requires_grad:
+                flat = [zeros_like(x) for group in watched for x in group]
+            else:
+                g = _cotangents(value, watched, create_graph=True)
+                vs = [_as_tensor(v) for t in tangents for v in tree_flatten(t)[0]]
+                dot = None
+                for gi, vi in zip(g, vs):
+                    term = (gi * vi.astype(gi.dtype)).sum()
+                    dot = term if dot is None else dot + term
+                flat = _cotangents(dot, watched, create_graph=outer) if dot.requires_grad else [zeros_like(x) for x in g]
+        hv = tuple(_regroup(flat, watched, defs))
+    else:
+        raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
+    return hv[0] if single else hv
+
+
+def jacobian(f, argnums=0, mode="rev"):
+    """Jacobian of f (Tensor -> Tensor) with shape out.shape + arg.shape; a tuple for several argnums.
+    ``mode='rev'`` builds it row by row with VJPs, ``'fwd'`` column by column with JVPs."""
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
+
+    def wrapped(*args):
+        nums = _argnums(argnums, len(args), "jacobian")
+        args = [_as_tensor(a) if i in nums else a for i, a in enumerate(args)]
+        jacs = [_jac_rev(f, args, i) if mode == "rev" else _jac_fwd(f, args, i) for i in nums]
+        return jacs[0] if isinstance(argnums, numbers.Integral) else tuple(jacs)
+
+    return wrapped
+
+
+def _basis(x, k):
+    e = x.xp.zeros(x.numel(), dtype=x.dtype)
+    e[k] = 1
+    return Tensor._make(e.reshape(x.shape), False, None)
+
+
+def _jac_rev(f, args, i):
+    def fi(xi):
+        return f(*args[:i], xi, *args[i + 1 :])
+
+    out, vjp_fn = vjp(fi, args[i])
+    rows = [vjp_fn(_basis(out, k))[0] for k in range(out.numel())]
+    from .tensor import stack
+
+    if not rows:
+        return zeros_like(args[i]).reshape(out.shape + args[i].shape)
+    return stack(rows).reshape(out.shape + args[i].shape)
+
+
+def _jac_fwd(f, args, i):
+    def fi(xi):
+        return f(*args[:i], xi, *args[i + 1 :])
+
+    x = args[i]
+    cols = [jvp(fi, (x,), (_basis(x, k),))[1] for k in range(x.numel())]
+    from .tensor import stack
+
+    out_shape = cols[0].shape if cols else fi(x).shape
+    if not cols:
+        return zeros_like(x).reshape(out_shape + x.shape)
+    return stack(cols, axis=-1).reshape(out_shape + x.shape)
+
+
+def hessian(f, argnums=0):
+    """Hessian of scalar f with respect to one argument (shape arg.shape + arg.shape): the
+    forward-mode Jacobian of the reverse-mode gradient."""
+    if not isinstance(argnums, numbers.Integral):
+        raise ValueError("hessian: argnums must be a single int; stack several arguments into one tensor")
+    return jacobian(grad(f, argnums=argnums), argnums=argnums, mode="fwd")

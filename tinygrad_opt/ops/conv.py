@@ -1,0 +1,177 @@
+"""Sliding windows (im2col) as a primitive pair, and conv / pooling composed from them.
+
+``Unfold`` turns (N, C, *spatial) into (N, C, *kernel, *out) windows with strides and dilation;
+its VJP is ``Fold`` (col2im: add every window back in place) and Fold's VJP is Unfold. Both are
+linear, so their JVPs are themselves. Convolution is then unfold + one batched GEMM, max/avg
+pooling are unfold + max/mean, and all derivatives of every order come for free.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .. import backend
+from ..autodiff import Function
+from ..errors import ShapeError
+
+
+def _out_size(size, k, stride, dilation):
+    return (size - dilation * (k - 1) - 1) // stride + 1
+
+
+def _window_slices(kernel_index, out_shape, stride, dilation):
+    return tuple(
+        slice(i * d, i * d + s * (o - 1) + 1, s) for i, o, s, d in zip(kernel_index, out_shape, stride, dilation)
+    )
+
+
+class Unfold(Function):
+    view = True
+
+    def forward(self, a):
+        xp = backend.xp_of(a)
+        n, c, *spatial = a.shape
+        out = [_out_size(sz, k, s, d) for sz, k, s, d in zip(spatial, self.kernel, self.stride, self.dilation)]
+        st = a.strides
+        strides = st[:2] + tuple(st[2 + i] * d for i, d in enumerate(self.dilation))
+        strides += tuple(st[2 + i] * s for i, s in enumerate(self.stride))
+        shape = (n, c, *self.kernel, *out)
+        if xp is backend.np:
+            return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+        return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+    def vjp(self, g):
+        return (Fold.apply(g, spatial=self.parents[0].shape[2:], kernel=self.kernel, stride=self.stride, dilation=self.dilation),)
+
+    def jvp(self, t):
+        return None if t is None else unfold(t, self.kernel, self.stride, self.dilation)
+
+
+class Fold(Function):
+    """Inverse-direction of Unfold: sums windows (N, C, *kernel, *out) into (N, C, *spatial)."""
+
+    def forward(self, w):
+        xp = backend.xp_of(w)
+        nk = len(self.kernel)
+        n, c = w.shape[:2]
+        out_shape = w.shape[2 + nk :]
+        res = xp.zeros((n, c, *self.spatial), dtype=w.dtype)
+        for k in itertools.product(*(range(k) for k in self.kernel)):
+            res[(slice(None), slice(None)) + _window_slices(k, out_shape, self.stride, self.dilation)] += w[
+                (slice(None), slice(None)) + k
+            ]
+        return res
+
+    def vjp(self, g):
+        return (unfold(g, self.kernel, self.stride, self.dilation),)
+
+    def jvp(self, t):
+        if t is None:
+            return None
+        return Fold.apply(t, spatial=self.spatial, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
+
+
+def _tuple(v, n, name):
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(t) != n or any(int(x) != x for x in t):
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+    return tuple(int(x) for x in t)
+
+
+def unfold(x, kernel, stride=1, dilation=1):
+    """Windows of x (N, C, *spatial) -> (N, C, *kernel, *out); no padding (pad first)."""
+    nd = x.ndim - 2
+    kernel, stride, dilation = _tuple(kernel, nd, "kernel_size"), _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    for sz, k, d in zip(x.shape[2:], kernel, dilation):
+        if d * (k - 1) + 1 > sz:
+            raise ShapeError(
+                f"unfold: kernel {kernel} (dilation {dilation}) is larger than the padded input {x.shape[2:]}; "
+                f"use a smaller kernel or more padding"
+            )
+    return Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+def _pad_spatial(x, padding, value=0.0):
+    if all(p == 0 for p in padding):
+        return x
+    return x.pad(((0, 0), (0, 0)) + tuple((p, p) for p in padding), value=value)
+
+
+def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="conv"):
+    """N-d cross-correlation (PyTorch's convN d): x (N, C, *S), weight (O, C/groups, *K)."""
+    nd = weight.ndim - 2
+    if x.ndim != nd + 2:
+        raise ShapeError(f"{op}: input must be {nd + 2}-D (N, C, ...) for a weight of shape {weight.shape}, got {x.shape}")
+    n, c = x.shape[:2]
+    o, cg = weight.shape[:2]
+    if c % groups or o % groups or cg * groups != c:
+        raise ShapeError(
+            f"{op}: input has {c} channels but weight {weight.shape} with groups={groups} expects {cg * groups}; "
+            f"in_channels and out_channels must be divisible by groups"
+        )
+    padding = _tuple(padding, nd, "padding")
+    cols = unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation)  # (N, C, *K, *L)
+    out_sp = cols.shape[2 + nd :]
+    k = cg
+    for s in weight.shape[2:]:
+        k *= s
+    length = 1
+    for s in out_sp:
+        length *= s
+    cols = cols.reshape((n, groups, k, length))
+    w = weight.reshape((groups, o // groups, k))
+    out = (w @ cols).reshape((n, o) + tuple(out_sp))
+    if bias is not None:
+        if bias.shape != (o,):
+            raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
+        out = out + bias.reshape((1, o) + (1,) * nd)
+    return out
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return conv(x, weight, bias, stride, padding, dilation, groups, op="conv1d")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return conv(x, weight, bias, stride, padding, dilation, groups, op="conv2d")
+
+
+def _pool_windows(x, nd, kernel_size, stride, padding, dilation, pad_value, op):
+    if x.ndim != nd + 2:
+        raise ShapeError(f"{op}: input must be {nd + 2}-D (N, C, ...), got shape {x.shape}")
+    kernel = _tuple(kernel_size, nd, "kernel_size")
+    stride = kernel if stride is None else _tuple(stride, nd, "stride")
+    padding = _tuple(padding, nd, "padding")
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} should be at most half of kernel_size {kernel}")
+    w = unfold(_pad_spatial(x, padding, pad_value), kernel, stride, dilation)
+    axes = tuple(range(2, 2 + nd))
+    return w, axes
+
+
+def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, nd=2):
+    """Max over each window (padding counts as -inf, as in PyTorch)."""
+    w, axes = _pool_windows(x, nd, kernel_size, stride, padding, dilation, float("-inf"), f"max_pool{nd}d")
+    return w.max(axis=axes)
+
+
+def avg_pool(x, kernel_size, stride=None, padding=0, nd=2):
+    """Mean over each window (zero padding counted, PyTorch's count_include_pad=True)."""
+    w, axes = _pool_windows(x, nd, kernel_size, stride, padding, 1, 0.0, f"avg_pool{nd}d")
+    return w.mean(axis=axes)
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1):
+    return max_pool(x, kernel_size, stride, padding, dilation, nd=1)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    return max_pool(x, kernel_size, stride, padding, dilation, nd=2)
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0):
+    return avg_pool(x, kernel_size, stride, padding, nd=1)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    return avg_pool(x, kernel_size, stride, padding, nd=2)
