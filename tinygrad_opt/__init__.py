@@ -5,7 +5,19 @@ from . import autodiff, backend, func, ops
 from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
 from .errors import AnomalyError, DeviceError, DTypeError, GraphError, InplaceError, ShapeError, TinygradOptError
-from .func import grad, hessian, hvp, jacobian, jvp, linearize, tree_flatten, tree_map, tree_unflatten, value_and_grad, vjp
+from .func import (
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    linearize,
+    tree_flatten,
+    tree_map,
+    tree_unflatten,
+    value_and_grad,
+    vjp,
+)
 from .ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, unfold
 from .tensor import (
     Tensor,

@@ -158,7 +158,7 @@ def _is_float(array) -> bool:
     return array.dtype.kind in "fc"
 
 
-def _check_finite(fn: "Function", what: str, array) -> None:
+def _check_finite(fn: Function, what: str, array) -> None:
     if _is_float(array) and not bool(backend.xp_of(array).isfinite(array).all()):
         where = "".join(getattr(fn, "stack", ["(creation site not recorded)\n"]))
         raise AnomalyError(
@@ -343,7 +343,9 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
                     continue
                 if pg.shape != p.shape:
-                    raise ShapeError(f"{type(ctx).__name__}.vjp returned shape {pg.shape} for an input of shape {p.shape}")
+                    raise ShapeError(
+                        f"{type(ctx).__name__}.vjp returned shape {pg.shape} for an input of shape {p.shape}"
+                    )
                 if _state.anomaly:
                     _check_finite(ctx, "VJP", pg.data)
                 prev = cots.get(id(p))

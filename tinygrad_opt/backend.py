@@ -124,7 +124,11 @@ def asarray(data, dtype=None, device: str = "cpu"):
 
 
 def to_numpy(array) -> np.ndarray:
-    return array if isinstance(array, np.ndarray) else (np.asarray(array) if isinstance(array, np.generic) else array.get())
+    return (
+        array
+        if isinstance(array, np.ndarray)
+        else (np.asarray(array) if isinstance(array, np.generic) else array.get())
+    )
 
 
 def erf(x):

@@ -26,8 +26,10 @@ def _demo_autodiff(out):
     p = tg.tensor([1.0, 2.0], dtype="float64")
     jr, jf = tg.jacobian(f3, mode="rev")(p), tg.jacobian(f3, mode="fwd")(p)
     closed = np.array([[2, 5], [3 * np.sin(2), 3 * np.cos(2)], [4, 1]])  # row 3: (2 x1 x2, x1^2)
-    out(f"Jacobian of the R^2 -> R^3 example at (1, 2), rev == fwd == closed form: "
-        f"{np.allclose(jr.numpy(), closed) and np.allclose(jf.numpy(), closed)}")
+    out(
+        f"Jacobian of the R^2 -> R^3 example at (1, 2), rev == fwd == closed form: "
+        f"{np.allclose(jr.numpy(), closed) and np.allclose(jf.numpy(), closed)}"
+    )
     out(f"{jr.numpy().round(4)}")
 
     def rosen(v):

@@ -106,9 +106,7 @@ def _prepare(args, nums):
 
 def _cotangents(value, leaves, create_graph, retain_graph=None, seed=None):
     flat = [x for group in leaves for x in group]
-    res = autodiff.grad(
-        value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True
-    )
+    res = autodiff.grad(value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True)
     return [r if r is not None else zeros_like(x) for r, x in zip(res, flat)]
 
 
@@ -291,7 +289,9 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                 for gi, vi in zip(g, vs):
                     term = (gi * vi.astype(gi.dtype)).sum()
                     dot = term if dot is None else dot + term
-                flat = _cotangents(dot, watched, create_graph=outer) if dot.requires_grad else [zeros_like(x) for x in g]
+                flat = (
+                    _cotangents(dot, watched, create_graph=outer) if dot.requires_grad else [zeros_like(x) for x in g]
+                )
         hv = tuple(_regroup(flat, watched, defs))
     else:
         raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")

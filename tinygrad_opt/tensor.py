@@ -54,7 +54,17 @@ def _is_basic_index(idx) -> bool:
 class Tensor:
     """An n-d array with reverse- and forward-mode autodiff. ``data`` is the NumPy/CuPy array."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vbox", "_tangents", "_device", "_retains_grad", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_vbox",
+        "_tangents",
+        "_device",
+        "_retains_grad",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # ndarray op Tensor -> Tensor's reflected op
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -255,7 +265,9 @@ class Tensor:
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
             if exponent == 1:
                 return self
-            return E.PowConst.apply(self, p=float(exponent) if not isinstance(exponent, numbers.Integral) else int(exponent))
+            return E.PowConst.apply(
+                self, p=float(exponent) if not isinstance(exponent, numbers.Integral) else int(exponent)
+            )
         return E.Pow.apply(self, self._other(exponent))
 
     def __rpow__(self, base):
@@ -353,7 +365,7 @@ class Tensor:
         return E.Sqrt.apply(self)
 
     def rsqrt(self):
-        return self ** -0.5
+        return self**-0.5
 
     def sin(self):
         return E.Sin.apply(self)
@@ -447,7 +459,9 @@ class Tensor:
         for a in axis:
             count *= self.shape[a]
         centered = self - self.mean(axis=axis, keepdims=True)
-        return (centered * centered).sum(axis=axis, keepdims=keepdims) * (1.0 / max(count - correction, 0) if count > correction else math.inf)
+        return (centered * centered).sum(axis=axis, keepdims=keepdims) * (
+            1.0 / max(count - correction, 0) if count > correction else math.inf
+        )
 
     def std(self, axis=None, keepdims=False, correction=1, dim=None, unbiased=None):
         return self.var(axis, keepdims, correction, dim, unbiased).sqrt()
@@ -521,9 +535,7 @@ class Tensor:
         lead = self.ndim - len(shape)
         if lead < 0:
             raise ShapeError(f"sum_to: cannot reduce shape {self.shape} to the larger shape {shape}")
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1
-        )
+        axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
         out = R.Sum.apply(self, axis=axes, keepdims=True) if axes else self
         return out.reshape(shape) if out.shape != shape else out
 
@@ -539,7 +551,9 @@ class Tensor:
                 raise ShapeError(f"reshape: cannot infer -1 in {shape} for a tensor of shape {self.shape}")
             shape = tuple(self.numel() // known if s == -1 else s for s in shape)
         if math.prod(shape) != self.numel():
-            raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.numel()} elements) into {shape}")
+            raise ShapeError(
+                f"reshape: cannot reshape a tensor of shape {self.shape} ({self.numel()} elements) into {shape}"
+            )
         return self if shape == self.shape else M.Reshape.apply(self, shape=shape)
 
     view = reshape
@@ -596,7 +610,9 @@ class Tensor:
         """Constant padding, NumPy's convention: one (before, after) pair per axis."""
         pad_width = tuple((int(a), int(b)) for a, b in pad_width)
         if len(pad_width) != self.ndim or any(a < 0 or b < 0 for a, b in pad_width):
-            raise ShapeError(f"pad: need {self.ndim} non-negative (before, after) pairs for shape {self.shape}, got {pad_width}")
+            raise ShapeError(
+                f"pad: need {self.ndim} non-negative (before, after) pairs for shape {self.shape}, got {pad_width}"
+            )
         return M.Pad.apply(self, pad=pad_width, value=value)
 
     def flip(self, axis=None, dim=None):
@@ -650,7 +666,9 @@ class Tensor:
         idx = indices.data if isinstance(indices, Tensor) else backend.asarray(indices, device=self._device)
         axis = axis % self.ndim
         if idx.ndim != self.ndim:
-            raise ShapeError(f"take_along_axis: indices of shape {idx.shape} need {self.ndim} dims like the input {self.shape}")
+            raise ShapeError(
+                f"take_along_axis: indices of shape {idx.shape} need {self.ndim} dims like the input {self.shape}"
+            )
         full = _along_axis_index(idx, axis, self.xp)
         return M.Index.apply(self, index=full, basic=False)
 
@@ -875,7 +893,9 @@ def _normalize_index(index, x):
             i = backend.asarray(i, device=x._device)
         if _is_array(i) and i.dtype == np.bool_:
             if i.shape != x.shape[dim : dim + i.ndim]:
-                raise ShapeError(f"__getitem__: boolean mask of shape {i.shape} does not match the indexed dims {x.shape[dim:dim + i.ndim]}")
+                raise ShapeError(
+                    f"__getitem__: boolean mask of shape {i.shape} does not match the indexed dims {x.shape[dim : dim + i.ndim]}"
+                )
             out.extend(i.nonzero())
             dim += i.ndim
             continue

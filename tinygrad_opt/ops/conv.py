@@ -41,7 +41,11 @@ class Unfold(Function):
         return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
     def vjp(self, g):
-        return (Fold.apply(g, spatial=self.parents[0].shape[2:], kernel=self.kernel, stride=self.stride, dilation=self.dilation),)
+        return (
+            Fold.apply(
+                g, spatial=self.parents[0].shape[2:], kernel=self.kernel, stride=self.stride, dilation=self.dilation
+            ),
+        )
 
     def jvp(self, t):
         return None if t is None else unfold(t, self.kernel, self.stride, self.dilation)
@@ -81,7 +85,11 @@ def _tuple(v, n, name):
 def unfold(x, kernel, stride=1, dilation=1):
     """Windows of x (N, C, *spatial) -> (N, C, *kernel, *out); no padding (pad first)."""
     nd = x.ndim - 2
-    kernel, stride, dilation = _tuple(kernel, nd, "kernel_size"), _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    kernel, stride, dilation = (
+        _tuple(kernel, nd, "kernel_size"),
+        _tuple(stride, nd, "stride"),
+        _tuple(dilation, nd, "dilation"),
+    )
     for sz, k, d in zip(x.shape[2:], kernel, dilation):
         if d * (k - 1) + 1 > sz:
             raise ShapeError(
@@ -101,7 +109,9 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     """N-d cross-correlation (PyTorch's convN d): x (N, C, *S), weight (O, C/groups, *K)."""
     nd = weight.ndim - 2
     if x.ndim != nd + 2:
-        raise ShapeError(f"{op}: input must be {nd + 2}-D (N, C, ...) for a weight of shape {weight.shape}, got {x.shape}")
+        raise ShapeError(
+            f"{op}: input must be {nd + 2}-D (N, C, ...) for a weight of shape {weight.shape}, got {x.shape}"
+        )
     n, c = x.shape[:2]
     o, cg = weight.shape[:2]
     if c % groups or o % groups or cg * groups != c:

@@ -159,7 +159,8 @@ class Concatenate(Function):
 
     def vjp(self, g):
         return tuple(
-            BasicIndex.apply(g, index=idx, basic=True) if need else None for idx, need in zip(self._slices(), self.needs)
+            BasicIndex.apply(g, index=idx, basic=True) if need else None
+            for idx, need in zip(self._slices(), self.needs)
         )
 
     def jvp(self, *tangents):

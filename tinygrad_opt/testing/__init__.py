@@ -38,7 +38,11 @@ def tolerances(dtype) -> dict:
 
 def _tol(inputs, eps, atol, rtol):
     t = tolerances(inputs[0].dtype)
-    return (eps if eps is not None else t["eps"], atol if atol is not None else t["atol"], rtol if rtol is not None else t["rtol"])
+    return (
+        eps if eps is not None else t["eps"],
+        atol if atol is not None else t["atol"],
+        rtol if rtol is not None else t["rtol"],
+    )
 
 
 def _const(array, like: Tensor) -> Tensor:

@@ -32,7 +32,9 @@ def away_from(values, low=-2.0, high=2.0, gap=1e-2, dtype=np.float64):
     """A strategy factory for arrays that avoid kinks of non-smooth ops (relu at 0, abs at 0, ...)."""
 
     def build(shape):
-        return arrays(shape, low, high, dtype).filter(lambda a: np.all(np.min(np.abs(a[..., None] - np.asarray(values)), axis=-1) > gap))
+        return arrays(shape, low, high, dtype).filter(
+            lambda a: np.all(np.min(np.abs(a[..., None] - np.asarray(values)), axis=-1) > gap)
+        )
 
     return build
 
