@@ -26,6 +26,7 @@ from .errors import AnomalyError, DeviceError, GraphError, InplaceError, ShapeEr
 class _State:
     grad_enabled = True
     anomaly = False
+    in_rule = False  # a VJP/JVP rule is running (anomaly mode checks its result, not its inner ops)
     active_levels: set = set()  # forward-mode levels currently open
     ceiling = 1 << 60  # only levels <= ceiling propagate (lowered while a jvp rule runs)
     next_level = 1
@@ -203,7 +204,16 @@ class Function:
                     f"{cls.__name__}: tensors are on different devices ({device} and {p._device}); "
                     f"move them to one device with .to(device) first"
                 )
-        data = fn.forward(*[p.data for p in parents])
+        try:
+            data = fn.forward(*[p.data for p in parents])
+        except ValueError as e:  # NumPy/CuPy's broadcasting failure, reworded with the op and both shapes
+            if len(parents) < 2 or isinstance(e, ShapeError):
+                raise
+            shapes = " and ".join(str(p.shape) for p in parents)
+            raise ShapeError(
+                f"{cls.__name__}: operands of shapes {shapes} do not broadcast together ({e}); each dimension "
+                f"must be equal or 1 (reshape or unsqueeze one operand)"
+            ) from None
         record = _state.grad_enabled and any(p.requires_grad for p in parents)
         out = _Tensor._make(data, record, fn if record else None, parents[0]._vbox if cls.view else None)
         if cls.uses_output:
@@ -212,10 +222,10 @@ class Function:
         if record:
             fn.needs = tuple(p.requires_grad for p in parents)
             fn.versions = tuple(p._vbox[0] for p in parents)
-            if _state.anomaly:
-                fn.stack = traceback.format_stack(limit=12)[:-2]
         if _state.anomaly:
-            _check_finite(fn, "forward", data)
+            fn.stack = traceback.format_stack(limit=12)[:-2]
+            if not _state.in_rule:
+                _check_finite(fn, "forward", data)
         if _state.active_levels:
             _propagate_tangents(fn, out)
         return out
@@ -226,11 +236,24 @@ class Function:
         self.__dict__.pop("out_ref", None)
 
 
+def _run_rule(rule, *args):
+    """Call a VJP/JVP rule. In anomaly mode the Tensor ops inside it are not checked one by one; its
+    result is, so a NaN/Inf is reported against the op that owns the rule (Sqrt's VJP at 0), not
+    against an inner Div with no creation site."""
+    if not _state.anomaly:
+        return rule(*args)
+    prev, _state.in_rule = _state.in_rule, True
+    try:
+        return rule(*args)
+    finally:
+        _state.in_rule = prev
+
+
 def _propagate_tangents(fn: Function, out) -> None:
     for level in _live_levels(fn.parents):
         tangents = tuple(p._tangents.get(level) if p._tangents else None for p in fn.parents)
         with _ceiling(level - 1):
-            t = fn.jvp(*tangents)
+            t = _run_rule(fn.jvp, *tangents)
         if t is None:
             continue
         if t.shape != out.shape:
@@ -323,11 +346,11 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
     for r, g in zip(roots, cotangents):
         cots[id(r)] = g if id(r) not in cots else cots[id(r)] + g
     found: dict = {}
-    seen: set = set()
+    seen = {id(g.data) for g in cotangents}  # the caller holds the seeds: never store them as .grad
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             g = cots.pop(id(t), None)
-            if g is None:
+            if g is None or (relevant is not None and id(t) not in relevant):
                 continue
             ctx = t._ctx
             if target_ids is not None:
@@ -338,7 +361,7 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
             if ctx is None:
                 continue
             _check_versions(ctx)
-            grads = ctx.vjp(g)
+            grads = _run_rule(ctx.vjp, g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
                     continue

@@ -133,7 +133,7 @@ def to_numpy(array) -> np.ndarray:
 
 def erf(x):
     """Elementwise error function for either library (SciPy when present, else math.erf)."""
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, (np.ndarray, np.generic)):  # 0-d NumPy results are np.generic scalars
         import cupyx.scipy.special as cs
 
         return cs.erf(x)

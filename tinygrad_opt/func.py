@@ -104,6 +104,18 @@ def _prepare(args, nums):
     return args, watched, defs, outer and autodiff.is_grad_enabled()
 
 
+def _keeps_history(outputs, watched, outer) -> bool:
+    """Whether the derivatives must be recorded (create_graph): an argument already had history, or f
+    closed over a tensor that requires grad (a parameter, or the variable of an enclosing grad) — then
+    the result depends on it and an outer transform or ``backward`` must see that dependence."""
+    if outer:
+        return True
+    if not autodiff.is_grad_enabled():
+        return False
+    inner = {id(x) for group in watched for x in group}
+    return any(t.is_leaf and t.requires_grad and id(t) not in inner for t in autodiff._toposort(outputs))
+
+
 def _cotangents(value, leaves, create_graph, retain_graph=None, seed=None):
     flat = [x for group in leaves for x in group]
     res = autodiff.grad(value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True)
@@ -136,7 +148,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
         if not value.requires_grad:
             grads = [zeros_like(x) for group in watched for x in group]
         else:
-            grads = _cotangents(value, watched, create_graph=outer)
+            grads = _cotangents(value, watched, create_graph=_keeps_history([value], watched, outer))
         result = _regroup(grads, watched, defs)
         result = result[0] if isinstance(argnums, numbers.Integral) else tuple(result)
         return ((value, aux), result) if has_aux else (value, result)
@@ -173,7 +185,9 @@ def vjp(f, *primals, has_aux=False):
             if c.shape != o.shape:
                 raise ShapeError(f"vjp_fn: cotangent shape {c.shape} does not match the output shape {o.shape}")
         live = [(o, c) for o, c in zip(out_leaves, cts) if o.requires_grad]
-        create = autodiff.is_grad_enabled() and (outer or any(c.requires_grad for c in cts))
+        create = autodiff.is_grad_enabled() and (
+            any(c.requires_grad for c in cts) or _keeps_history([o for o, _ in live], watched, outer)
+        )
         if not live:
             flat = [zeros_like(x) for group in watched for x in group]
         else:
@@ -289,9 +303,8 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                 for gi, vi in zip(g, vs):
                     term = (gi * vi.astype(gi.dtype)).sum()
                     dot = term if dot is None else dot + term
-                flat = (
-                    _cotangents(dot, watched, create_graph=outer) if dot.requires_grad else [zeros_like(x) for x in g]
-                )
+                keep = dot.requires_grad and _keeps_history([dot], watched, outer)
+                flat = _cotangents(dot, watched, keep) if dot.requires_grad else [zeros_like(x) for x in g]
         hv = tuple(_regroup(flat, watched, defs))
     else:
         raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")

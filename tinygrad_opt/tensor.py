@@ -44,7 +44,8 @@ def _normalize_axis(axis, ndim, op):
 
 
 def _axis_kw(axis, dim):
-    return dim if axis is None and dim is not None else axis
+    """PyTorch's ``dim=`` wins over ``axis`` whenever it is given (``axis`` may hold a default such as -1)."""
+    return axis if dim is None else dim
 
 
 def _is_basic_index(idx) -> bool:
@@ -286,10 +287,10 @@ class Tensor:
         a = self.reshape((1,) + self.shape) if self.ndim == 1 else self
         b = other.reshape(other.shape + (1,)) if other.ndim == 1 else other
         out = L.Matmul.apply(a, b)
+        if self.ndim == 1:  # drop the promoted row axis first, then the promoted column: (3,) @ (3,) is 0-d
+            out = out.reshape(out.shape[:-2] + out.shape[-1:])
         if other.ndim == 1:
             out = out.reshape(out.shape[:-1])
-        if self.ndim == 1:
-            out = out.reshape(out.shape[:-2] + out.shape[-1:])
         return out
 
     def dot(self, other):
@@ -407,9 +408,12 @@ class Tensor:
         return self * self.sigmoid()
 
     def softplus(self, beta=1.0, threshold=20.0):
-        """log(1 + e^(beta x)) / beta, as relu(z) + log1p(e^-|z|): finite at |x| = 1e4."""
+        """log(1 + e^(beta x)) / beta: z + log1p(e^-z) for z > 0, log1p(e^z) otherwise, each branch fed
+        only its own side of 0 (finite at |x| = 1e4, and smooth at 0: slope 1/2, curvature 1/4)."""
         z = self * beta if beta != 1.0 else self
-        stable = z.relu() + (-z.abs()).exp().log1p()
+        pos = z.data > 0
+        zp, zn = z.where(pos, 0.0), z.where(~pos, 0.0)
+        stable = (zp + (-zp).exp().log1p()).where(pos, zn.exp().log1p())
         if beta != 1.0:
             stable = stable / beta
         return self.where(z.data > threshold, stable)
@@ -433,6 +437,8 @@ class Tensor:
     def where(self, cond, other):
         """``cond ? self : other`` (cond: boolean Tensor/array, constant)."""
         cond = cond.data if isinstance(cond, Tensor) else cond
+        if not isinstance(cond, type(self.data)):  # a NumPy mask for a CuPy tensor, or a list
+            cond = backend.asarray(cond, dtype=bool, device=self._device)
         other = self._other(other)
         if other.dtype != self.dtype and other.dtype.kind == "f" and self.dtype.kind == "f":
             other = other.astype(np.result_type(self.dtype, other.dtype))
@@ -646,6 +652,8 @@ class Tensor:
     def repeat(self, *sizes):
         """PyTorch's Tensor.repeat (NumPy's tile): repeat the whole tensor ``sizes[i]`` times along axis i."""
         sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: {len(sizes)} repeat counts {sizes} for a tensor of shape {self.shape}; give one per dim")
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         inter = []
         for r, s in zip(sizes, x.shape):
@@ -893,12 +901,13 @@ def _normalize_index(index, x):
             i = backend.asarray(i, device=x._device)
         if _is_array(i) and i.dtype == np.bool_:
             if i.shape != x.shape[dim : dim + i.ndim]:
-                raise ShapeError(
-                    f"__getitem__: boolean mask of shape {i.shape} does not match the indexed dims {x.shape[dim : dim + i.ndim]}"
-                )
+                dims = x.shape[dim : dim + i.ndim]
+                raise ShapeError(f"__getitem__: boolean mask of shape {i.shape} does not match the indexed dims {dims}")
             out.extend(i.nonzero())
             dim += i.ndim
             continue
+        if _is_array(i) and not isinstance(i, type(x.data)):  # NumPy index arrays for a CuPy tensor
+            i = backend.asarray(i, device=x._device)
         if _is_array(i) and i.dtype.kind not in "iu":
             raise ShapeError(f"__getitem__: index arrays must be integer or boolean, got dtype {i.dtype}")
         out.append(i)

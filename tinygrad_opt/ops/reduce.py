@@ -70,9 +70,9 @@ class Prod(Function):
             return out / x
         n = x.shape[ax]
         xp = backend.xp_of(x.data)
-        eye = xp.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - ax - 1))
+        off_diagonal = ~xp.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - ax - 1))
         stacked = x.unsqueeze(ax).expand(x.shape[:ax] + (n,) + x.shape[ax:])  # [..., i, j, ...] = x_j
-        return stacked.where(eye, 1.0).prod(axis=ax + 1)
+        return stacked.where(off_diagonal, 1.0).prod(axis=ax + 1)  # [..., i, ...] = prod_{j != i} x_j
 
     def vjp(self, g):
         x = self.parents[0]
