@@ -1,7 +1,7 @@
 """tinygrad_opt: a from-scratch autodiff framework on NumPy/CuPy with reverse mode, forward mode,
 JAX-style transforms (grad, vjp, jvp, hvp, jacobian, hessian) and, on top, nn and optim."""
 
-from . import autodiff, backend, func, ops
+from . import autodiff, backend, func, nn, ops
 from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
 from .errors import AnomalyError, DeviceError, DTypeError, GraphError, InplaceError, ShapeError, TinygradOptError
@@ -53,5 +53,6 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+
 
 __version__ = "0.1.0"

@@ -1,0 +1,217 @@
+"""Loss functions (functional form + module classes), PyTorch's names, arguments and semantics.
+
+reduction: 'mean' (default) | 'sum' | 'none'. Every loss is composed of Tensor ops, so gradients,
+JVPs and HVPs come from the core; logits of magnitude 1e4 give finite values and gradients because
+cross-entropy goes through the max-shifted log_softmax and the binary loss through the stable form
+    max(x, 0) - x y + log(1 + e^{-|x|})   (never exp of a large positive number).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+from .module import Module
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _as_tensor(target, like):
+    return target if isinstance(target, Tensor) else Tensor(backend.asarray(target, device=like.device))
+
+
+def _same_shape(input, target, op):
+    target = _as_tensor(target, input)
+    if input.shape != target.shape:
+        raise ShapeError(f"{op}: input shape {input.shape} and target shape {target.shape} must match")
+    _check_float(target, op)
+    return target
+
+
+def _check_float(t, op):
+    if t.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating tensor, got dtype {t.dtype}; convert with .float()")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(x - y)^2, reduced."""
+    _check_reduction(reduction, "mse_loss")
+    diff = input - _same_shape(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|x - y| (MAE, seed 002), reduced; subgradient 0 where x = y."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduce((input - _same_shape(input, target, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = x - y: quadratic near 0, linear
+    (robust to outliers) beyond delta; value and slope are continuous at |d| = delta."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - _same_shape(input, target, "huber_loss")
+    abs_diff = diff.abs()
+    quadratic = 0.5 * diff * diff
+    return _reduce(quadratic.where(abs_diff.data < delta, delta * (abs_diff - 0.5 * delta)), reduction)
+
+
+def _class_axis(input):
+    return 1 if input.ndim >= 2 else 0
+
+
+def _class_shape(input, cls):
+    """Shape that broadcasts a (C,) vector along the class axis."""
+    return tuple(input.shape[cls] if a == cls else 1 for a in range(input.ndim))
+
+
+def _picked_nll(logp, target, weight, ignore_index, op):
+    """(-w[y] log p[y] per element (0 where ignored), w[y] (0 where ignored)) for integer targets."""
+    cls = _class_axis(logp)
+    n_classes = logp.shape[cls]
+    expected = logp.shape[:cls] + logp.shape[cls + 1 :]
+    if target.shape != expected:
+        raise ShapeError(f"{op}: input {logp.shape} needs integer targets of shape {expected}, got {target.shape}")
+    tgt = target.data
+    xp = backend.xp_of(tgt)
+    valid = tgt != ignore_index
+    if bool(((tgt < 0) | (tgt >= n_classes))[valid].any()):
+        raise ValueError(f"{op}: targets must lie in [0, {n_classes}) or equal ignore_index={ignore_index}")
+    safe = xp.where(valid, tgt, 0)
+    picked = logp.take_along_axis(xp.expand_dims(safe, cls), axis=cls).squeeze(cls)
+    mask = Tensor(valid.astype(logp.dtype))
+    w = mask if weight is None else weight[safe] * mask
+    return -(picked * w), w
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w[y_i] input[i, y_i] for log-probabilities ``input`` (N, C, ...) and integer targets.
+    'mean' divides by sum_i w[y_i] over the non-ignored targets (PyTorch's weighted mean)."""
+    _check_reduction(reduction, "nll_loss")
+    target = _as_tensor(target, input)
+    loss, w = _picked_nll(input, target, weight, ignore_index, "nll_loss")
+    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``input`` (N, C, ...) or (C,) along the class axis.
+
+    Integer targets: (1 - eps) * (-w[y] log p_y) + eps / C * (-sum_c w_c log p_c), ignored targets
+    contribute 0, 'mean' divides by sum w[y] over non-ignored targets (as PyTorch).
+    Probability targets (same shape as input): -sum_c w_c t'_c log p_c with t' = (1 - eps) t + eps / C;
+    'mean' divides by the number of samples (N times the spatial size)."""
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    target = _as_tensor(target, input)
+    cls = _class_axis(input)
+    n_classes = input.shape[cls]
+    logp = input.log_softmax(axis=cls)
+    w_cls = None if weight is None else weight.reshape(_class_shape(input, cls))
+    weighted = logp if w_cls is None else logp * w_cls
+    if target.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise ShapeError(
+                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
+            )
+        if label_smoothing > 0:
+            target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
+        return _reduce(-(weighted * target).sum(axis=cls), reduction)
+    loss, w = _picked_nll(logp, target, weight, ignore_index, "cross_entropy")
+    if label_smoothing > 0:
+        valid = Tensor((target.data != ignore_index).astype(logp.dtype))
+        smooth = -weighted.sum(axis=cls) * valid
+        loss = (1.0 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
+    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """-w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] with p = pos_weight (broadcast along the
+    last axis), computed as (1 - y) x + (1 + (p - 1) y) softplus(-x), where
+    softplus(-x) = max(-x, 0) + log1p(e^{-|x|}). The max and |x| take the same branch at x = 0,
+    so the derivative there is the true sigmoid(0) - y."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = _same_shape(input, target, "binary_cross_entropy_with_logits")
+    nonpositive = input.data <= 0
+    abs_x = (-input).where(nonpositive, input)
+    softplus_neg = (-input).where(nonpositive, 0.0) + (-abs_x).exp().log1p()
+    if pos_weight is not None:
+        softplus_neg = (1.0 + (pos_weight - 1.0) * target) * softplus_neg
+    loss = (1.0 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        _check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    def forward(self, input, target):
+        return mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input, target):
+        return l1_loss(input, target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return huber_loss(input, target, self.reduction, self.delta)
+
+
+class NLLLoss(_Loss):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+
+class BCEWithLogitsLoss(_Loss):
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
