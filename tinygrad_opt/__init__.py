@@ -54,5 +54,6 @@ from .tensor import (
     zeros_like,
 )
 
+from . import optim  # isort: skip  (after the core it builds on)
 
 __version__ = "0.1.0"

@@ -27,3 +27,7 @@ class InplaceError(GraphError):
 
 class AnomalyError(TinygradOptError, FloatingPointError):
     """Raised in detect_anomaly() mode at the first op that produces NaN or Inf."""
+
+
+class HyperparameterError(TinygradOptError, ValueError):
+    """An optimizer/scheduler hyper-parameter outside its valid range (negative lr, beta >= 1, ...)."""

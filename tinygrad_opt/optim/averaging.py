@@ -1,0 +1,114 @@
+"""Polyak averaging of the iterates (seed 003 §8.2).
+
+The optimizer may keep crossing the minimum without landing on it; averaging the path smooths the
+output::
+
+    arithmetic (convex problems):  theta_hat_t = (1/t) sum_i theta_i = theta_hat_{t-1} + (theta_t - theta_hat_{t-1}) / t
+    exponential (non-convex):      theta_hat_t = alpha theta_hat_{t-1} + (1 - alpha) theta_t
+
+``ASGD`` is SGD with the arithmetic average built in (Polyak & Juditsky 1992; PyTorch's algorithm,
+averaging from step ``t0`` on). ``AveragedModel`` keeps either average of any set of parameters next
+to any optimizer (call ``update_parameters()`` after each step), ``EMA`` is the exponential one.
+"""
+
+from __future__ import annotations
+
+from ..autodiff import no_grad
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .optimizer import Optimizer, _fail, flag, nonnegative, unit_interval
+
+
+class ASGD(Optimizer):
+    """Averaged SGD. Per step k (eta_k the step size, mu_k the averaging weight)::
+
+    theta <- (1 - lambd eta_k) theta - eta_k g
+    ax <- ax + mu_k (theta - ax)            (ax <- theta while mu_k = 1)
+    eta_{k+1} = lr / (1 + lambd lr k)^alpha,   mu_{k+1} = 1 / max(1, k - t0)
+
+    The average is ``optimizer.state[p]['ax']``.
+    """
+
+    rules = {
+        "lr": nonnegative,
+        "lambd": nonnegative,
+        "alpha": nonnegative,
+        "t0": nonnegative,
+        "weight_decay": nonnegative,
+        "maximize": flag,
+    }
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False):
+        super().__init__(
+            params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize)
+        )
+
+    def _init_state(self, p, group):
+        return {"eta": group["lr"], "mu": 1.0, "ax": p.detach().clone()}
+
+    def _update(self, p, g, state, group):
+        k, eta = state["step"], state["eta"]
+        p.mul_(1 - group["lambd"] * eta).add_(g, alpha=-eta)
+        if state["mu"] != 1:
+            state["ax"].add_((p - state["ax"]) * state["mu"])
+        else:
+            state["ax"].copy_(p)
+        state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * k) ** group["alpha"]
+        state["mu"] = 1 / max(1, k - group["t0"])
+
+
+class AveragedModel:
+    """Running average of ``params`` (Tensors, or anything with ``.parameters()``).
+
+    ``mode='arithmetic'`` is Polyak's mean of every iterate seen by ``update_parameters``;
+    ``mode='ema'`` the exponential average with ``decay`` (the seed's alpha). The first update copies.
+    ``averaged`` holds the averages; ``copy_to()`` writes them into the tracked parameters.
+    """
+
+    def __init__(self, params, mode: str = "arithmetic", decay: float = 0.999):
+        if mode not in ("arithmetic", "ema"):
+            _fail(type(self).__name__, "mode", mode, "'arithmetic' or 'ema'")
+        unit_interval(type(self).__name__, "decay", decay)
+        self.params = list(params.parameters() if hasattr(params, "parameters") else params)
+        self.mode, self.decay, self.n_averaged = mode, decay, 0
+        self.averaged = [p.detach().clone() for p in self.params]
+
+    def update_parameters(self) -> None:
+        with no_grad():
+            for avg, p in zip(self.averaged, self.params):
+                if self.n_averaged == 0:
+                    avg.copy_(p)
+                elif self.mode == "ema":
+                    avg.lerp_(p, 1 - self.decay)
+                else:
+                    avg.add_((p - avg) / (self.n_averaged + 1))
+        self.n_averaged += 1
+
+    def copy_to(self, params=None) -> None:
+        """Overwrite ``params`` (default: the tracked ones) with the averages."""
+        targets = self.params if params is None else list(params)
+        with no_grad():
+            for p, avg in zip(targets, self.averaged):
+                p.copy_(avg)
+
+    def state_dict(self) -> dict:
+        return {"n_averaged": self.n_averaged, "averaged": [a.numpy().copy() for a in self.averaged]}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        arrays = state_dict["averaged"]
+        if len(arrays) != len(self.averaged) or any(a.shape != p.shape for a, p in zip(arrays, self.averaged)):
+            raise ShapeError(
+                f"{type(self).__name__}.load_state_dict: saved shapes {[a.shape for a in arrays]} do not match "
+                f"{[p.shape for p in self.averaged]}"
+            )
+        with no_grad():
+            for avg, a in zip(self.averaged, arrays):
+                avg.copy_(Tensor(a, device=avg.device))
+        self.n_averaged = int(state_dict["n_averaged"])
+
+
+class EMA(AveragedModel):
+    """Exponential moving average of the parameters: theta_hat <- decay theta_hat + (1 - decay) theta."""
+
+    def __init__(self, params, decay: float = 0.999):
+        super().__init__(params, mode="ema", decay=decay)

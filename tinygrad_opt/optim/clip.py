@@ -1,0 +1,63 @@
+"""Gradient clipping against cliffs and exploding gradients (seed 003 §2.4).
+
+``clip_grad_norm_`` rescales all gradients together when their joint p-norm exceeds ``max_norm``
+(direction kept, length capped)::
+
+    N = || (||g_1||_p, ..., ||g_n||_p) ||_p          (= max_i max|g_i| for p = inf)
+    g_i <- g_i * min(1, max_norm / (N + 1e-6))
+
+``clip_grad_value_`` clamps each gradient entry to [-clip_value, clip_value] (direction may change).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autodiff import no_grad
+from ..errors import AnomalyError
+from ..tensor import Tensor
+from .optimizer import _fail, nonnegative
+
+
+def _grads(parameters) -> list:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients in place so their total ``norm_type``-norm is at most ``max_norm``; return the
+    total norm before clipping (a 0-d Tensor). ``error_if_nonfinite`` raises if that norm is NaN or Inf."""
+    nonnegative("clip_grad_norm_", "max_norm", max_norm)
+    p = float(norm_type)
+    if not (p > 0):
+        _fail("clip_grad_norm_", "norm_type", norm_type, "> 0 or inf")
+    grads = _grads(parameters)
+    if not grads:
+        return Tensor(0.0)
+    xp = grads[0].xp
+    if math.isinf(p):
+        norms = xp.stack([xp.abs(g.data).max() for g in grads])
+        total = norms.max()
+    else:
+        norms = xp.stack([xp.linalg.norm(g.data.ravel(), ord=p) for g in grads])
+        total = xp.linalg.norm(norms, ord=p)
+    total_norm = Tensor(total)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise AnomalyError(
+            f"clip_grad_norm_: the total {norm_type}-norm of the gradients is {float(total)}; a gradient holds "
+            "NaN or Inf. Find where with detect_anomaly(), or pass error_if_nonfinite=False to clip anyway"
+        )
+    coef = max_norm / (float(total) + 1e-6)
+    if coef < 1:
+        with no_grad():
+            for g in grads:
+                g.mul_(coef)
+    return total_norm
+
+
+def clip_grad_value_(parameters, clip_value: float) -> None:
+    """Clamp every gradient entry to [-clip_value, clip_value] in place."""
+    nonnegative("clip_grad_value_", "clip_value", clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)

@@ -1,0 +1,63 @@
+"""NAdam (Dozat 2016; seed 003 §5.4.1 item 3: Adam with a Nesterov look-ahead on the first moment),
+with PyTorch's momentum schedule ``mu_t = beta1 (1 - 0.5 * 0.96^(t psi))`` (psi = momentum_decay)::
+
+    s <- beta1 s + (1 - beta1) g,          r <- beta2 r + (1 - beta2) g ⊙ g
+    Pi_t = prod_{i<=t} mu_i,               denominator d = sqrt(r / (1 - beta2^t)) + delta
+    theta <- theta - lr (1 - mu_t) / (1 - Pi_t) g / d - lr mu_{t+1} / (1 - Pi_t mu_{t+1}) s / d
+
+``decoupled_weight_decay=True`` gives the AdamW-style decay.
+"""
+
+from __future__ import annotations
+
+from ..tensor import zeros_like
+from .optimizer import Optimizer, betas, flag, nonnegative, positive
+
+
+class NAdam(Optimizer):
+    rules = {
+        "lr": nonnegative,
+        "betas": betas,
+        "eps": positive,
+        "weight_decay": nonnegative,
+        "momentum_decay": nonnegative,
+        "decoupled_weight_decay": flag,
+        "maximize": flag,
+    }
+
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"mu_product": 1.0, "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+
+    def _update(self, p, g, state, group):
+        (beta1, beta2), t, psi, lr = group["betas"], state["step"], group["momentum_decay"], group["lr"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        state["exp_avg"].lerp_(g, 1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt() + group["eps"]
+        p.addcdiv_(g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+        p.addcdiv_(state["exp_avg"], denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))

@@ -1,0 +1,67 @@
+"""RAdam (Liu et al. 2020, "On the variance of the adaptive learning rate and beyond"; seed 002's
+pointer from warm-up to RAdam). Adam whose adaptive rate is switched on only once its variance is
+tractable, and then rectified — an automatic warm-up::
+
+    s <- beta1 s + (1 - beta1) g,    r <- beta2 r + (1 - beta2) g ⊙ g,    s_hat = s / (1 - beta1^t)
+    rho_inf = 2 / (1 - beta2) - 1,   rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)
+    rho_t > 5:  l = sqrt(1 - beta2^t) / (sqrt(r) + delta),
+                rect = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+                theta <- theta - lr s_hat rect l
+    otherwise:  theta <- theta - lr s_hat            (SGD with momentum during the first steps)
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..tensor import zeros_like
+from .optimizer import Optimizer, betas, flag, nonnegative, positive
+
+
+class RAdam(Optimizer):
+    rules = {
+        "lr": nonnegative,
+        "betas": betas,
+        "eps": positive,
+        "weight_decay": nonnegative,
+        "decoupled_weight_decay": flag,
+        "maximize": flag,
+    }
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        decoupled_weight_decay=False,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+
+    def _update(self, p, g, state, group):
+        (beta1, beta2), t = group["betas"], state["step"]
+        state["exp_avg"].lerp_(g, 1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        s_hat = state["exp_avg"] / (1 - beta1**t)
+        bc2 = 1 - beta2**t
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / bc2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive = math.sqrt(bc2) / (state["exp_avg_sq"].sqrt() + group["eps"])
+            p.sub_(s_hat * group["lr"] * adaptive * rect)
+        else:
+            p.sub_(s_hat * group["lr"])
