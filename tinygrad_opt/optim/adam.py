@@ -24,6 +24,17 @@ from ..tensor import zeros_like
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
 
+def moment_state(p):
+    """Zeroed first and second moments s, r of the Adam family."""
+    return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+
+
+def update_moments(state, g, betas):
+    """s <- rho1 s + (1 - rho1) g,  r <- rho2 r + (1 - rho2) g ⊙ g  (in place); returns (s, r)."""
+    beta1, beta2 = betas
+    return state["exp_avg"].lerp_(g, 1 - beta1), state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+
+
 class Adam(Optimizer):
     rules = {
         "lr": nonnegative,
@@ -58,7 +69,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        state = moment_state(p)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = zeros_like(p)
         return state
@@ -66,8 +77,7 @@ class Adam(Optimizer):
     def _update(self, p, g, state, group):
         beta1, beta2 = group["betas"]
         t = state["step"]
-        exp_avg = state["exp_avg"].lerp_(g, 1 - beta1)
-        second = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        exp_avg, second = update_moments(state, g, group["betas"])
         if group["amsgrad"]:
             second = state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(second))
         denom = second.sqrt() / math.sqrt(1 - beta2**t) + group["eps"]

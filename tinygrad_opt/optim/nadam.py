@@ -10,7 +10,7 @@ with PyTorch's momentum schedule ``mu_t = beta1 (1 - 0.5 * 0.96^(t psi))`` (psi 
 
 from __future__ import annotations
 
-from ..tensor import zeros_like
+from .adam import moment_state, update_moments
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
 
@@ -48,7 +48,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        return {"mu_product": 1.0, "exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        return {"mu_product": 1.0, **moment_state(p)}
 
     def _update(self, p, g, state, group):
         (beta1, beta2), t, psi, lr = group["betas"], state["step"], group["momentum_decay"], group["lr"]
@@ -56,8 +56,7 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
-        state["exp_avg"].lerp_(g, 1 - beta1)
-        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        update_moments(state, g, group["betas"])
         denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt() + group["eps"]
         p.addcdiv_(g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
         p.addcdiv_(state["exp_avg"], denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ..tensor import zeros_like
+from .adam import moment_state, update_moments
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
 
@@ -49,12 +49,11 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        return moment_state(p)
 
     def _update(self, p, g, state, group):
         (beta1, beta2), t = group["betas"], state["step"]
-        state["exp_avg"].lerp_(g, 1 - beta1)
-        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        update_moments(state, g, group["betas"])
         s_hat = state["exp_avg"] / (1 - beta1**t)
         bc2 = 1 - beta2**t
         rho_inf = 2 / (1 - beta2) - 1

@@ -26,6 +26,7 @@ import math
 
 from ..autodiff import no_grad
 from ..tensor import zeros_like
+from .adam import moment_state, update_moments
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
 
@@ -49,7 +50,7 @@ class SWATS(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, group):
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p), "velocity": zeros_like(p)}
+        return {**moment_state(p), "velocity": zeros_like(p)}
 
     def step(self, closure=None):
         loss = self._evaluate(closure)
@@ -80,8 +81,7 @@ class SWATS(Optimizer):
         scale = -group["lr"] * math.sqrt(1 - beta2**t) / (1 - beta1**t)
         pp = pg = 0.0
         for p, g, s in zip(params, grads, states):
-            s["exp_avg"].lerp_(g, 1 - beta1)
-            s["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            update_moments(s, g, group["betas"])
             step = s["exp_avg"] / (s["exp_avg_sq"].sqrt() + group["eps"]) * scale
             p.add_(step)
             pp += float((step * step).sum().item())
