@@ -653,7 +653,9 @@ class Tensor:
         """PyTorch's Tensor.repeat (NumPy's tile): repeat the whole tensor ``sizes[i]`` times along axis i."""
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
-            raise ShapeError(f"repeat: {len(sizes)} repeat counts {sizes} for a tensor of shape {self.shape}; give one per dim")
+            raise ShapeError(
+                f"repeat: {sizes} has fewer repeat counts than shape {self.shape} has dims; give one count per dim"
+            )
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         inter = []
         for r, s in zip(sizes, x.shape):

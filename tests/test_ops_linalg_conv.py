@@ -1,0 +1,210 @@
+"""matmul (1-D..N-D, batch broadcasting), einsum, conv1d/conv2d and pooling: forward values against
+NumPy or a direct loop written here, derivatives against finite differences in both modes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from opcheck import assert_forward, check_derivatives, grads
+
+import tinygrad_opt as tg
+from tinygrad_opt.testing.strategies import arrays
+
+
+def _random(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),  # dot product: a 0-d result
+    ((2, 3), (3,)),  # matrix @ vector
+    ((3,), (3, 2)),  # vector @ matrix
+    ((2, 3), (3, 4)),
+    ((2, 3, 4), (4,)),  # batch of matrices @ vector
+    ((3,), (2, 3, 4)),  # vector @ batch of matrices
+    ((4, 1, 2, 3), (5, 3, 2)),  # batch dims (4, 1) and (5,) broadcast to (4, 5)
+    ((1, 2, 3), (4, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("sa, sb", MATMUL_SHAPES, ids=str)
+def test_matmul_matches_numpy_and_finite_differences(sa, sb):
+    a, b = _random(sa, sb)
+    assert_forward(lambda x, y: x @ y, np.matmul, [a, b])
+    check_derivatives(lambda x, y: x.matmul(y), [a, b])
+
+
+def test_matmul_gradient_sums_over_broadcast_batch_dims():
+    a, b = _random((4, 2, 3), (3, 5))
+    ga, gb = grads(lambda x, y: (x @ y).sum(), a, b)
+    np.testing.assert_allclose(ga, np.broadcast_to(b.sum(axis=1), (4, 2, 3)))
+    np.testing.assert_allclose(gb, np.broadcast_to(a.sum(axis=(0, 1))[:, None], (3, 5)))
+
+
+@st.composite
+def dense_layer(draw):
+    n, d, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return draw(arrays((n, d))), draw(arrays((d, k))), draw(arrays((k,)))
+
+
+@given(dense_layer())
+def test_tanh_of_affine_layer_gradient_is_the_textbook_formula(layer):
+    """loss = sum tanh(x W + b): dW = x^T (1 - y^2), db = sum_rows (1 - y^2), dx = (1 - y^2) W^T."""
+    x, w, b = layer
+    loss = lambda x, w, b: (x @ w + b).tanh().sum()  # noqa: E731
+    assert_forward(loss, lambda x, w, b: np.tanh(x @ w + b).sum(), layer)
+    gx, gw, gb = grads(loss, x, w, b)
+    d = 1 - np.tanh(x @ w + b) ** 2
+    np.testing.assert_allclose(gw, x.T @ d, atol=1e-12)
+    np.testing.assert_allclose(gb, d.sum(axis=0), atol=1e-12)
+    np.testing.assert_allclose(gx, d @ w.T, atol=1e-12)
+    check_derivatives(loss, layer)
+
+
+EINSUM_SPECS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("ij->ji", [(2, 3)]),
+    ("i,i->", [(3,), (3,)]),
+    ("ij,j->i", [(2, 3), (3,)]),
+    ("ij,k->i", [(2, 3), (4,)]),  # k appears in one operand only: summed away
+    ("ij->", [(2, 3)]),
+    ("ij,jk", [(2, 3), (3, 2)]),  # implicit output: the letters used once, sorted
+    ("i,j->ij", [(2,), (3,)]),  # outer product
+]
+
+
+@pytest.mark.parametrize("spec, shapes", EINSUM_SPECS, ids=[s[0] for s in EINSUM_SPECS])
+def test_einsum_matches_numpy_and_finite_differences(spec, shapes):
+    operands = _random(*shapes)
+    assert_forward(lambda *xs: tg.einsum(spec, *xs), lambda *xs: np.einsum(spec, *xs), operands)
+    check_derivatives(lambda *xs: tg.einsum(spec, *xs), operands)
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def conv_loop(x, w, b, stride, padding, dilation, groups):
+    """Cross-correlation by the definition: out[n, o, p] = b[o] + sum_{c, k} w[o, c, k] x[n, g c, p s + k d]."""
+    nd = w.ndim - 2
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
+    n_out, cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
+    out_sp = [(xp.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd)]
+    out = np.zeros((x.shape[0], n_out, *out_sp))
+    for n, o in itertools.product(range(x.shape[0]), range(n_out)):
+        group = o // (n_out // groups)
+        for pos in itertools.product(*map(range, out_sp)):
+            acc = 0.0 if b is None else b[o]
+            for c, k in itertools.product(range(cg), itertools.product(*map(range, kernel))):
+                src = tuple(pos[i] * stride[i] + k[i] * dilation[i] for i in range(nd))
+                acc += w[(o, c) + k] * xp[(n, group * cg + c) + src]
+            out[(n, o) + pos] = acc
+    return out
+
+
+CONVS = [  # x shape, weight shape, bias?, stride, padding, dilation, groups
+    ((2, 2, 5), (3, 2, 3), False, 1, 0, 1, 1),
+    ((1, 2, 6), (2, 2, 2), True, 2, 1, 1, 1),
+    ((1, 1, 7), (2, 1, 2), False, 1, 0, 3, 1),
+    ((1, 4, 5), (4, 2, 2), True, 1, 1, 1, 2),
+    ((1, 2, 4, 4), (2, 2, 2, 2), False, 1, 0, 1, 1),
+    ((1, 1, 5, 4), (2, 1, 3, 2), True, (2, 1), 1, 1, 1),
+    ((1, 1, 5, 5), (1, 1, 2, 2), False, 1, (0, 1), (2, 1), 1),
+    ((1, 2, 3, 3), (4, 1, 2, 2), True, 1, 0, 1, 2),
+]
+
+
+def _per_dim(v, nd):
+    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+
+
+@pytest.mark.parametrize("xs, ws, bias, stride, padding, dilation, groups", CONVS, ids=str)
+def test_conv_matches_loop_reference_and_finite_differences(xs, ws, bias, stride, padding, dilation, groups):
+    nd = len(ws) - 2
+    conv = tg.conv1d if nd == 1 else tg.conv2d
+    x, w, b = _random(xs, ws, (ws[0],))
+    inputs = [x, w, b] if bias else [x, w]
+
+    def f(x, w, b=None):
+        return conv(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    def ref(x, w, b=None):
+        per = [_per_dim(v, nd) for v in (stride, padding, dilation)]
+        return conv_loop(x, w, b, *per, groups)
+
+    assert_forward(f, ref, inputs)
+    check_derivatives(f, inputs)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def pool_loop(x, kernel, stride, padding, dilation, reduce, pad_value):
+    nd = x.ndim - 2
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding], constant_values=pad_value)
+    out_sp = [(xp.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd)]
+    out = np.zeros(x.shape[:2] + tuple(out_sp))
+    for n, c in itertools.product(*map(range, x.shape[:2])):
+        for pos in itertools.product(*map(range, out_sp)):
+            window = [
+                xp[(n, c) + tuple(pos[i] * stride[i] + k[i] * dilation[i] for i in range(nd))]
+                for k in itertools.product(*map(range, kernel))
+            ]
+            out[(n, c) + pos] = reduce(window)
+    return out
+
+
+POOLS = [  # x shape, kernel, stride (None: = kernel), padding, dilation (max only)
+    ((1, 2, 6), 2, None, 0, 1),
+    ((2, 1, 7), 3, 2, 1, 1),
+    ((1, 1, 7), 2, 1, 0, 2),
+    ((1, 2, 4, 4), 2, None, 0, 1),
+    ((1, 1, 5, 4), (2, 3), (1, 2), (1, 1), 1),
+    ((1, 1, 5, 5), 2, 1, 0, (2, 1)),
+]
+
+
+def _distinct(shape, seed=0):
+    """Distinct values (no ties in a window, where max has no derivative), in random order."""
+    return np.random.default_rng(seed).permutation(np.prod(shape)).reshape(shape) * 0.31 - 1.0
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation", POOLS, ids=str)
+def test_max_pool_matches_loop_reference_and_finite_differences(shape, kernel, stride, padding, dilation):
+    nd = len(shape) - 2
+    pool = tg.max_pool1d if nd == 1 else tg.max_pool2d
+    k, p, d = (_per_dim(v, nd) for v in (kernel, padding, dilation))
+    s = k if stride is None else _per_dim(stride, nd)
+    x = _distinct(shape)
+
+    def f(x):
+        return pool(x, kernel, stride, padding, dilation)
+
+    assert_forward(f, lambda x: pool_loop(x, k, s, p, d, max, -np.inf), [x])
+    check_derivatives(f, [x])
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, _", POOLS, ids=str)
+def test_avg_pool_matches_loop_reference_and_finite_differences(shape, kernel, stride, padding, _):
+    nd = len(shape) - 2
+    pool = tg.avg_pool1d if nd == 1 else tg.avg_pool2d
+    k, p = _per_dim(kernel, nd), _per_dim(padding, nd)
+    s = k if stride is None else _per_dim(stride, nd)
+    (x,) = _random(shape)
+
+    def f(x):
+        return pool(x, kernel, stride, padding)
+
+    assert_forward(f, lambda x: pool_loop(x, k, s, p, (1,) * nd, np.mean, 0.0), [x])
+    check_derivatives(f, [x])
+
+
+def test_max_pool_gradient_goes_to_the_window_maximum_only():
+    x = np.array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 6.0]]]])
+    (g,) = grads(lambda x: tg.max_pool2d(x, 2).sum(), x)
+    np.testing.assert_array_equal(g, [[[[0, 1, 0, 0], [0, 0, 1, 0]]]])
