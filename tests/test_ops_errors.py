@@ -97,3 +97,19 @@ def test_bad_shapes_and_axes_raise_shape_error_naming_the_op(name):
 def test_integer_tensor_cannot_require_grad():
     with pytest.raises(tg.DTypeError, match="float"):
         tg.tensor([1, 2]).requires_grad_()
+
+
+def test_setitem_with_a_value_that_does_not_fit_raises_shape_error_naming_the_value_shape():
+    x = f64(3, 4)
+    with pytest.raises(tg.ShapeError, match=r"__setitem__.*\(5,\)"):
+        x[0] = f64(5)
+
+
+def test_scatter_add_with_index_of_the_wrong_rank_raises_shape_error():
+    with pytest.raises(tg.ShapeError, match=r"scatter_add.*index \(2,\)"):
+        f64(3, 4).scatter_add(0, np.array([0, 1]), f64(2))
+
+
+def test_softmax_bad_axis_names_softmax():
+    with pytest.raises(tg.ShapeError, match=r"softmax: axis 5"):
+        f64(3, 4).softmax(5)

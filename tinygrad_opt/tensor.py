@@ -494,23 +494,23 @@ class Tensor:
             out = R.Prod.apply(out, axis=(a,), keepdims=keepdims)
         return out
 
-    def _shifted(self, axis):
+    def _shifted(self, axis, op):
         """(x - max, axes): the max is a constant (exact for every derivative order, since
         logsumexp(x) = log sum exp(x - c) + c for any c); -inf maxima shift by 0."""
-        axes = _normalize_axis(axis, self.ndim, "logsumexp")
+        axes = _normalize_axis(axis, self.ndim, op)
         m = self.data.max(axis=axes, keepdims=True)
         m = self.xp.where(self.xp.isfinite(m), m, 0)
         return self - Tensor._make(m, False, None), Tensor._make(m, False, None), axes
 
     def logsumexp(self, axis=None, keepdims=False, dim=None):
         """log sum exp, shifted by the max: finite for [1000, 990, 980]; gradient 0 at -inf entries."""
-        z, m, axes = self._shifted(_axis_kw(axis, dim))
+        z, m, axes = self._shifted(_axis_kw(axis, dim), "logsumexp")
         out = z.exp().sum(axis=axes, keepdims=True).log() + m
         return out if keepdims else out.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
 
     def log_softmax(self, axis=-1, dim=None):
         """(x - m) - log sum exp(x - m): the max is never added back, so no precision is lost to it."""
-        z, _, axes = self._shifted(_axis_kw(axis, dim))
+        z, _, axes = self._shifted(_axis_kw(axis, dim), "log_softmax/softmax")
         return z - z.exp().sum(axis=axes, keepdims=True).log()
 
     def softmax(self, axis=-1, dim=None):
@@ -690,6 +690,11 @@ class Tensor:
         idx = index.data if isinstance(index, Tensor) else backend.asarray(index, device=self._device)
         src = self._other(src)
         dim = dim % self.ndim
+        if idx.ndim != self.ndim or src.ndim != self.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
+            raise ShapeError(
+                f"scatter_add: index {idx.shape} and src {src.shape} must have the input's {self.ndim} dims, with "
+                f"index no larger than src in any dim"
+            )
         src = src[tuple(slice(0, s) for s in idx.shape)] if src.shape != idx.shape else src
         return M.IndexAdd.apply(self, src, index=_along_axis_index(idx, dim, self.xp), basic=False)
 
@@ -843,7 +848,10 @@ class Tensor:
         index = _normalize_index(index, self)
 
         def fast(a, v):
-            a[index] = v
+            try:
+                a[index] = v
+            except ValueError as e:
+                raise ShapeError(f"__setitem__: a value of shape {v.shape} does not fit there ({e})") from None
 
         self._inplace("__setitem__", fast, lambda a, v: M.IndexSet.apply(a, v, index=index), value)
 
