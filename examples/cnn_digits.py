@@ -1,5 +1,5 @@
 """A small CNN on scikit-learn's 8x8 handwritten digits (1,797 real images, bundled with sklearn: no
-download), trained with plain SGD + momentum written inline:
+download), trained with SGD + momentum (``tinygrad_opt.optim.SGD``):
 
     v <- mu v + g,   theta <- theta - lr v          (seed 003 §4.2)
 
@@ -61,8 +61,7 @@ def main(epochs=8, batch_size=32, lr=0.05, momentum=0.9, seed=0, max_steps=None,
     tg.manual_seed(seed)
     x_train, y_train, x_test, y_test = load_digits_split(seed=seed)
     model = make_model()
-    params = list(model.parameters())
-    velocity = [np.zeros_like(p.data) for p in params]
+    optimizer = tg.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     rng = np.random.default_rng(seed)
     losses, step, start = [], 0, time.perf_counter()
     for epoch in range(epochs):
@@ -70,13 +69,9 @@ def main(epochs=8, batch_size=32, lr=0.05, momentum=0.9, seed=0, max_steps=None,
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]
             loss = F.cross_entropy(model(tg.Tensor(x_train[idx])), tg.Tensor(y_train[idx]))
-            model.zero_grad()
+            optimizer.zero_grad()
             loss.backward()
-            with tg.no_grad():
-                for p, v in zip(params, velocity):
-                    v *= momentum
-                    v += p.grad.data
-                    p.sub_(tg.Tensor(v), alpha=lr)
+            optimizer.step()
             losses.append(loss.item())
             step += 1
             if max_steps is not None and step >= max_steps:
