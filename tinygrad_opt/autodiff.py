@@ -179,6 +179,7 @@ class Function:
 
     uses_output = False
     view = False  # output shares memory with parents[0] (and so its version counter)
+    moves_device = False  # output lives on another device than the parents (transfers)
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -195,15 +196,18 @@ class Function:
     @classmethod
     def apply(cls, *parents, **attrs):
         fn = cls.__new__(cls)
-        fn.__dict__.update(attrs)
+        if attrs:
+            fn.__dict__.update(attrs)
         fn.parents = parents
         device = parents[0]._device
+        wants_grad = False
         for p in parents:
             if p._device != device:
                 raise DeviceError(
                     f"{cls.__name__}: tensors are on different devices ({device} and {p._device}); "
                     f"move them to one device with .to(device) first"
                 )
+            wants_grad = wants_grad or p.requires_grad
         try:
             data = fn.forward(*[p.data for p in parents])
         except ValueError as e:  # NumPy/CuPy's broadcasting failure, reworded with the op and both shapes
@@ -214,14 +218,20 @@ class Function:
                 f"{cls.__name__}: operands of shapes {shapes} do not broadcast together ({e}); each dimension "
                 f"must be equal or 1 (reshape or unsqueeze one operand)"
             ) from None
-        record = _state.grad_enabled and any(p.requires_grad for p in parents)
-        out = _Tensor._make(data, record, fn if record else None, parents[0]._vbox if cls.view else None)
+        record = wants_grad and _state.grad_enabled
+        out = _Tensor._make(
+            data,
+            record,
+            fn if record else None,
+            parents[0]._vbox if cls.view else None,
+            None if cls.moves_device else device,
+        )
         if cls.uses_output:
             fn.out_ref = weakref.ref(out)
             fn.out_version = out._vbox[0]
         if record:
-            fn.needs = tuple(p.requires_grad for p in parents)
-            fn.versions = tuple(p._vbox[0] for p in parents)
+            fn.needs = tuple([p.requires_grad for p in parents])
+            fn.versions = tuple([p._vbox[0] for p in parents])
         if _state.anomaly:
             fn.stack = traceback.format_stack(limit=12)[:-2]
             if not _state.in_rule:
@@ -299,7 +309,7 @@ def _toposort(roots) -> list:
 
 def _check_versions(ctx: Function) -> None:
     for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
-        if p._vbox[0] != v:
+        if p._vbox[0] != v:  # (enumerate only matters on the error path)
             raise InplaceError(
                 f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
                 f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
@@ -361,11 +371,11 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
             if ctx is None:
                 continue
             _check_versions(ctx)
-            grads = _run_rule(ctx.vjp, g)
+            grads = _run_rule(ctx.vjp, g) if _state.anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
                     continue
-                if pg.shape != p.shape:
+                if pg.data.shape != p.data.shape:
                     raise ShapeError(
                         f"{type(ctx).__name__}.vjp returned shape {pg.shape} for an input of shape {p.shape}"
                     )

@@ -78,18 +78,19 @@ class Tensor:
         arr = backend.asarray(data, dtype=dtype, device=dev)
         if dtype is None and from_python and arr.dtype.kind == "f" and arr.dtype != _default_float:
             arr = arr.astype(_default_float)
-        _init(self, arr, False, None, None)
+        _fill(self, arr, False, None, None, dev)
         if requires_grad:
             self.requires_grad_()
 
     @staticmethod
-    def _make(data, requires_grad, ctx, vbox=None):
+    def _make(data, requires_grad, ctx, vbox=None, device=None):
+        """Internal constructor (no conversion): the hot path of every op."""
         t = Tensor.__new__(Tensor)
-        _init(t, data, requires_grad, ctx, vbox)
+        _fill(t, data, requires_grad, ctx, vbox, device)
         return t
 
     # ------------------------------------------------------------------ properties
-    shape = property(lambda self: tuple(self.data.shape))
+    shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
     device = property(lambda self: self._device)
@@ -536,18 +537,21 @@ class Tensor:
     def sum_to(self, shape):
         """Sum broadcast dimensions away so the result has ``shape`` (the VJP of broadcasting)."""
         shape = tuple(shape)
-        if self.shape == shape:
+        own = self.data.shape
+        if own == shape:
             return self
-        lead = self.ndim - len(shape)
+        lead = len(own) - len(shape)
         if lead < 0:
-            raise ShapeError(f"sum_to: cannot reduce shape {self.shape} to the larger shape {shape}")
-        axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
+            raise ShapeError(f"sum_to: cannot reduce shape {own} to the larger shape {shape}")
+        axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and own[i + lead] != 1)
         out = R.Sum.apply(self, axis=axes, keepdims=True) if axes else self
-        return out.reshape(shape) if out.shape != shape else out
+        return M.Reshape.apply(out, shape=shape) if out.data.shape != shape else out
 
     # ------------------------------------------------------------------ movement
     def reshape(self, *shape):
         shape = _shape_arg(shape)
+        if shape == self.data.shape:
+            return self
         if -1 in shape:
             known = 1
             for s in shape:
@@ -876,14 +880,14 @@ def _replaced(a, b):
     return a.where(a.xp.zeros(a.shape, dtype=bool), b)
 
 
-def _init(t, data, requires_grad, ctx, vbox):
+def _fill(t, data, requires_grad, ctx, vbox, device):
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
     t._ctx = ctx
     t._vbox = [0] if vbox is None else vbox
     t._tangents = None
-    t._device = backend.device_of(data)
+    t._device = backend.device_of(data) if device is None else device
     t._retains_grad = False
 
 

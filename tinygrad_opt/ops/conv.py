@@ -9,6 +9,7 @@ pooling are unfold + max/mean, and all derivatives of every order come for free.
 from __future__ import annotations
 
 import itertools
+import math
 
 from .. import backend
 from ..autodiff import Function
@@ -122,15 +123,13 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     padding = _tuple(padding, nd, "padding")
     cols = unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation)  # (N, C, *K, *L)
     out_sp = cols.shape[2 + nd :]
-    k = cg
-    for s in weight.shape[2:]:
-        k *= s
-    length = 1
-    for s in out_sp:
-        length *= s
-    cols = cols.reshape((n, groups, k, length))
-    w = weight.reshape((groups, o // groups, k))
-    out = (w @ cols).reshape((n, o) + tuple(out_sp))
+    k = cg * math.prod(weight.shape[2:])
+    # one GEMM per group over the whole batch, (O/G, K) @ (K, N*L), instead of N small GEMMs
+    cols = cols.permute(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))  # (C, *K, N, *L)
+    batch = () if groups == 1 else (groups,)
+    cols = cols.reshape(batch + (k, n * math.prod(out_sp)))
+    out = weight.reshape(batch + (o // groups, k)) @ cols
+    out = out.reshape((o, n) + tuple(out_sp)).permute(1, 0, *range(2, 2 + nd))
     if bias is not None:
         if bias.shape != (o,):
             raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")

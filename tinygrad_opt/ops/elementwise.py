@@ -14,9 +14,9 @@ from ..autodiff import Function
 
 def _to(g, parent):
     """Sum a broadcast cotangent back to ``parent``'s shape and dtype."""
-    if g.shape != parent.shape:
-        g = g.sum_to(parent.shape)
-    if g.dtype != parent.dtype:
+    if g.data.shape != parent.data.shape:
+        g = g.sum_to(parent.data.shape)
+    if g.data.dtype != parent.data.dtype:
         g = g.astype(parent.dtype)
     return g
 
@@ -354,6 +354,8 @@ class Clone(Function):
 
 
 class ToDevice(Function):
+    moves_device = True
+
     def forward(self, a):
         return backend.asarray(a, device=self.device)
 

@@ -10,26 +10,39 @@ from .. import backend
 from ..autodiff import Function
 from ..errors import DTypeError, ShapeError
 from .elementwise import _tangent_sum, _to
+from .movement import Permute
 
 
 class Matmul(Function):
     """a @ b for a.ndim >= 2 and b.ndim >= 2 (1-D operands are promoted by Tensor.matmul)."""
 
     def forward(self, a, b):
+        if a.ndim > 2 or b.ndim > 2:  # stacked matmul falls off BLAS for strided (e.g. transposed) operands
+            xp = backend.xp_of(a)
+            a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
         return a @ b
 
     def vjp(self, g):
         a, b = self.parents
-        ga = _to(g @ b.mT, a) if self.needs[0] else None
-        gb = _to(a.mT @ g, b) if self.needs[1] else None
+        ga = _to(Matmul.apply(g, _mT(b)), a) if self.needs[0] else None
+        gb = _to(Matmul.apply(_mT(a), g), b) if self.needs[1] else None
         return ga, gb
 
     def jvp(self, ta, tb):
         a, b = self.parents
-        return _tangent_sum(None if ta is None else ta @ b, None if tb is None else a @ tb)
+        return _tangent_sum(None if ta is None else Matmul.apply(ta, b), None if tb is None else Matmul.apply(a, tb))
+
+
+def _mT(t):
+    """Swap the last two axes (a view)."""
+    axes = list(range(t.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return Permute.apply(t, axes=tuple(axes))
 
 
 def check_matmul(a, b, op: str = "matmul") -> None:
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.shape[1] == b.shape[0]:
+        return  # the common case, checked cheaply
     if a.dtype != b.dtype:
         raise DTypeError(f"{op}: dtypes differ ({a.dtype} and {b.dtype}); cast one with .astype() first")
     if a.ndim == 0 or b.ndim == 0:

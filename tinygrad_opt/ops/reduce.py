@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
 from .. import backend
 from ..autodiff import Function
+
+_SMALL = 16  # reduce at most this many elements per output as an elementwise loop
+
+
+def reduce_axes(ufunc, a, axis, keepdims):
+    """``ufunc.reduce`` over ``axis``. When few elements meet per output but many outputs are made
+    (pooling windows), ufunc.reduce crawls over the strided view; folding the slices together with
+    the elementwise ufunc is many times faster and gives the same result."""
+    count = math.prod(a.shape[i] for i in axis)
+    if count == 0 or count > _SMALL or a.size < 64 * count:
+        return ufunc.reduce(a, axis=axis, keepdims=keepdims)
+    slices = itertools.product(*(range(a.shape[i]) if i in axis else [slice(None)] for i in range(a.ndim)))
+    out = None
+    for idx in slices:
+        part = a[idx]
+        out = part.copy() if out is None else ufunc(out, part, out=out)
+    if keepdims:
+        out = out.reshape(tuple(1 if i in axis else s for i, s in enumerate(a.shape)))
+    return out
 
 
 def _keep_shape(shape, axis):
@@ -19,7 +41,7 @@ def _expand_back(g, shape, axis, keepdims):
 
 class Sum(Function):
     def forward(self, a):
-        return a.sum(axis=self.axis, keepdims=self.keepdims)
+        return reduce_axes(backend.xp_of(a).add, a, self.axis, self.keepdims)
 
     def vjp(self, g):
         x = self.parents[0]
@@ -33,12 +55,13 @@ class Max(Function):
     """max over ``axis``; the cotangent is shared evenly among tied maxima (as torch.amax does)."""
 
     def forward(self, a):
-        return a.max(axis=self.axis, keepdims=self.keepdims)
+        return reduce_axes(backend.xp_of(a).maximum, a, self.axis, self.keepdims)
 
     def _weight(self):
         x = self.parents[0].data
-        hit = x == x.max(axis=self.axis, keepdims=True)
-        w = hit / hit.sum(axis=self.axis, keepdims=True)
+        xp = backend.xp_of(x)
+        hit = x == reduce_axes(xp.maximum, x, self.axis, True)
+        w = hit / reduce_axes(xp.add, hit.astype(x.dtype), self.axis, True)
         from ..tensor import Tensor
 
         return Tensor._make(w.astype(x.dtype, copy=False), False, None)
