@@ -90,6 +90,17 @@ def prod_inputs(draw):
 
 
 @st.composite
+def log_softmax_inputs(draw):
+    x = draw(values(NONEMPTY, -5.0, 5.0))
+    return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+def _log_softmax_ref(x, axis):
+    """log softmax in float64 by the textbook formula (inputs are moderate, so no shift is needed)."""
+    return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+
+
+@st.composite
 def reshape_inputs(draw):
     x = draw(values(NONEMPTY))
     candidates = [(1, *x.shape), (*x.shape, 1), (-1,), tuple(reversed(x.shape))]
@@ -288,6 +299,7 @@ CASES = {
         lambda x, axis, keepdims: x.max(axis, keepdims), np.max, axes_and_keepdims(distinct(SMALL), min_axes=1)
     ),
     R.Prod: Case(lambda x, axis, keepdims: x.prod(axis, keepdims), np.prod, prod_inputs()),
+    R.LogSoftmax: Case(lambda x, axis: x.log_softmax(axis), _log_softmax_ref, log_softmax_inputs()),
     # ---------------------------------------------------------------- movement and indexing
     M.Reshape: Case(lambda x, shape: x.reshape(shape), np.reshape, reshape_inputs()),
     M.Permute: Case(lambda x, axes: x.permute(*axes), np.transpose, permute_inputs()),

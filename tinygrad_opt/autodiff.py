@@ -177,6 +177,9 @@ class Function:
     Set ``uses_output = True`` when a rule needs the op's own output (``self.output()``).
     """
 
+    # the engine's own fields live in slots (fast, small); op attributes (axis, index, ...) in the
+    # lazily created __dict__
+    __slots__ = ("parents", "needs", "versions", "out_ref", "out_version", "stack", "__dict__")
     uses_output = False
     view = False  # output shares memory with parents[0] (and so its version counter)
     moves_device = False  # output lives on another device than the parents (transfers)
@@ -243,7 +246,7 @@ class Function:
     def free(self):
         """Drop references to saved tensors (called after a backward without retain_graph)."""
         self.parents = None
-        self.__dict__.pop("out_ref", None)
+        self.out_ref = None
 
 
 def _run_rule(rule, *args):

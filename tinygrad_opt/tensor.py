@@ -229,8 +229,14 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            dtype = self.dtype if self.dtype.kind in "fc" or isinstance(other, numbers.Integral) else _default_float
-            return Tensor._make(backend.asarray(other, dtype=dtype, device=self._device), False, None)
+            dtype = self.data.dtype
+            if dtype.kind not in "fc" and not isinstance(other, numbers.Integral):
+                dtype = _default_float
+            if self._device == "cpu":
+                array = np.asarray(other, dtype=dtype)
+            else:
+                array = backend.asarray(other, dtype, self._device)
+            return Tensor._make(array, False, None, None, self._device)
         return Tensor(other, device=self._device)
 
     def __add__(self, other):
@@ -452,10 +458,8 @@ class Tensor:
 
     def mean(self, axis=None, keepdims=False, dim=None):
         axis = _normalize_axis(_axis_kw(axis, dim), self.ndim, "mean")
-        count = 1
-        for a in axis:
-            count *= self.shape[a]
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / max(count, 1))
+        count = math.prod(self.data.shape[a] for a in axis)
+        return R.Sum.apply(self, axis=axis, keepdims=keepdims) * (1.0 / max(count, 1))
 
     def var(self, axis=None, keepdims=False, correction=1, dim=None, unbiased=None):
         """Variance with Bessel's ``correction`` (1 = unbiased, PyTorch's default; 0 = population)."""
@@ -495,24 +499,19 @@ class Tensor:
             out = R.Prod.apply(out, axis=(a,), keepdims=keepdims)
         return out
 
-    def _shifted(self, axis, op):
-        """(x - max, axes): the max is a constant (exact for every derivative order, since
-        logsumexp(x) = log sum exp(x - c) + c for any c); -inf maxima shift by 0."""
-        axes = _normalize_axis(axis, self.ndim, op)
-        m = self.data.max(axis=axes, keepdims=True)
-        m = self.xp.where(self.xp.isfinite(m), m, 0)
-        return self - Tensor._make(m, False, None), Tensor._make(m, False, None), axes
-
     def logsumexp(self, axis=None, keepdims=False, dim=None):
-        """log sum exp, shifted by the max: finite for [1000, 990, 980]; gradient 0 at -inf entries."""
-        z, m, axes = self._shifted(_axis_kw(axis, dim), "logsumexp")
-        out = z.exp().sum(axis=axes, keepdims=True).log() + m
+        """log sum exp, shifted by the (constant) max m: exact for every derivative order, since
+        logsumexp(x) = log sum exp(x - c) + c for any c; -inf maxima shift by 0. Finite for
+        [1000, 990, 980]; gradient 0 at -inf entries."""
+        axes = _normalize_axis(_axis_kw(axis, dim), self.ndim, "logsumexp")
+        m = self.data.max(axis=axes, keepdims=True)
+        m = Tensor._make(self.xp.where(self.xp.isfinite(m), m, 0), False, None)
+        out = (self - m).exp().sum(axis=axes, keepdims=True).log() + m
         return out if keepdims else out.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
 
     def log_softmax(self, axis=-1, dim=None):
         """(x - m) - log sum exp(x - m): the max is never added back, so no precision is lost to it."""
-        z, _, axes = self._shifted(_axis_kw(axis, dim), "log_softmax/softmax")
-        return z - z.exp().sum(axis=axes, keepdims=True).log()
+        return R.LogSoftmax.apply(self, axis=_normalize_axis(_axis_kw(axis, dim), self.ndim, "log_softmax/softmax"))
 
     def softmax(self, axis=-1, dim=None):
         return self.log_softmax(axis, dim).exp()
@@ -729,7 +728,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ new tensors like self
     def new_zeros(self, shape):
-        return Tensor._make(self.xp.zeros(_shape_arg((shape,)), dtype=self.dtype), False, None)
+        shape = shape if type(shape) is tuple else _shape_arg((shape,))
+        return Tensor._make(self.xp.zeros(shape, dtype=self.data.dtype), False, None, None, self._device)
 
     def new_ones(self, shape):
         return Tensor._make(self.xp.ones(_shape_arg((shape,)), dtype=self.dtype), False, None)

@@ -103,3 +103,24 @@ class Prod(Function):
 
     def jvp(self, t):
         return None if t is None else (t * self._others()).sum(axis=self.axis, keepdims=self.keepdims)
+
+
+class LogSoftmax(Function):
+    """log softmax over ``axis``, fused because the loss of every classifier runs through it:
+    out = (x - m) - log sum exp(x - m) with m the (finite) max, so [1000, 990, 980] is exact.
+    With p = exp(out):  vjp = g - p sum(g),  jvp = t - sum(p t)  (both in Tensor ops, so they
+    differentiate again)."""
+
+    uses_output = True
+
+    def forward(self, a):
+        xp = backend.xp_of(a)
+        m = a.max(axis=self.axis, keepdims=True)
+        z = a - xp.where(xp.isfinite(m), m, 0)
+        return z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+
+    def vjp(self, g):
+        return (g - self.output().exp() * g.sum(axis=self.axis, keepdims=True),)
+
+    def jvp(self, t):
+        return None if t is None else t - (self.output().exp() * t).sum(axis=self.axis, keepdims=True)
