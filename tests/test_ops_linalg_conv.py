@@ -208,3 +208,23 @@ def test_max_pool_gradient_goes_to_the_window_maximum_only():
     x = np.array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 6.0]]]])
     (g,) = grads(lambda x: tg.max_pool2d(x, 2).sum(), x)
     np.testing.assert_array_equal(g, [[[[0, 1, 0, 0], [0, 0, 1, 0]]]])
+
+
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_matmul_transpose_flags_match_numpy_and_all_derivative_checks(ta, tb):
+    """The VJP of matmul uses op(a) @ op(b) with transposes folded in; every flag combination is exact."""
+    from tinygrad_opt.ops.linalg import Matmul
+    from tinygrad_opt.testing import gradcheck, gradgradcheck, hvpcheck, jvpcheck
+
+    rng = np.random.default_rng(int(ta) * 2 + int(tb))
+    a = rng.standard_normal((2, 3, 4) if ta else (2, 4, 3))
+    b = rng.standard_normal((5, 3) if tb else (3, 5))
+    want = (a.swapaxes(-1, -2) if ta else a) @ (b.T if tb else b)
+
+    def f(x, y):
+        return Matmul.apply(x, y, ta=ta, tb=tb)
+
+    inputs = [tg.Tensor(a), tg.Tensor(b)]
+    np.testing.assert_allclose(f(*inputs).numpy(), want, rtol=1e-12)
+    assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs) and gradgradcheck(f, inputs)

@@ -542,8 +542,10 @@ class Tensor:
         lead = len(own) - len(shape)
         if lead < 0:
             raise ShapeError(f"sum_to: cannot reduce shape {own} to the larger shape {shape}")
-        axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and own[i + lead] != 1)
-        out = R.Sum.apply(self, axis=axes, keepdims=True) if axes else self
+        inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and own[i + lead] != 1)
+        if not inner:  # only leading axes were broadcast (a bias): one reduction, no reshape
+            return R.Sum.apply(self, axis=tuple(range(lead)), keepdims=False)
+        out = R.Sum.apply(self, axis=tuple(range(lead)) + inner, keepdims=True)
         return M.Reshape.apply(out, shape=shape) if out.data.shape != shape else out
 
     # ------------------------------------------------------------------ movement

@@ -153,9 +153,26 @@ def _pool_windows(x, nd, kernel_size, stride, padding, dilation, pad_value, op):
     padding = _tuple(padding, nd, "padding")
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} should be at most half of kernel_size {kernel}")
+    dilation = _tuple(dilation, nd, "dilation")
+    if stride == kernel and not any(padding) and all(d == 1 for d in dilation):
+        return _blocks(x, kernel)
     w = unfold(_pad_spatial(x, padding, pad_value), kernel, stride, dilation)
     axes = tuple(range(2, 2 + nd))
     return w, axes
+
+
+def _blocks(x, kernel):
+    """Non-overlapping windows (stride == kernel, the usual pooling) as a plain reshape
+    (N, C, o1, k1, o2, k2, ...) of the input cropped to whole windows: no im2col, and the
+    backward pass is a reshape instead of a col2im scatter."""
+    spatial = x.shape[2:]
+    out = [s // k for s, k in zip(spatial, kernel)]
+    if any(o < 1 for o in out):
+        raise ShapeError(f"pool: kernel {kernel} is larger than the input {spatial}; use a smaller kernel or pad")
+    if any(o * k != s for o, k, s in zip(out, kernel, spatial)):
+        x = x[(slice(None), slice(None)) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    shape = x.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+    return x.reshape(shape), tuple(3 + 2 * i for i in range(len(kernel)))
 
 
 def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, nd=2):

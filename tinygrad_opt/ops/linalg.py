@@ -10,13 +10,22 @@ from .. import backend
 from ..autodiff import Function
 from ..errors import DTypeError, ShapeError
 from .elementwise import _tangent_sum, _to
-from .movement import Permute
 
 
 class Matmul(Function):
-    """a @ b for a.ndim >= 2 and b.ndim >= 2 (1-D operands are promoted by Tensor.matmul)."""
+    """op(a) @ op(b) for ndim >= 2 (1-D operands are promoted by Tensor.matmul), where op swaps the
+    last two axes when the flag ``ta`` / ``tb`` is set — so the transposes in the VJP cost no op.
+
+    With A' = op(A), B' = op(B):  dA' = G B'^T,  dB' = A'^T G;  a flagged operand takes the transpose.
+    """
+
+    ta = tb = False
 
     def forward(self, a, b):
+        if self.ta:
+            a = a.swapaxes(-1, -2)
+        if self.tb:
+            b = b.swapaxes(-1, -2)
         if a.ndim > 2 or b.ndim > 2:  # stacked matmul falls off BLAS for strided (e.g. transposed) operands
             xp = backend.xp_of(a)
             a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
@@ -24,20 +33,22 @@ class Matmul(Function):
 
     def vjp(self, g):
         a, b = self.parents
-        ga = _to(Matmul.apply(g, _mT(b)), a) if self.needs[0] else None
-        gb = _to(Matmul.apply(_mT(a), g), b) if self.needs[1] else None
+        ga = gb = None
+        if self.needs[0]:  # dA = G op(B)^T, or its transpose op(B) G^T when A enters transposed
+            ga = _to(_mm(b, g, self.tb, True) if self.ta else _mm(g, b, False, not self.tb), a)
+        if self.needs[1]:  # dB = op(A)^T G, or its transpose G^T op(A) when B enters transposed
+            gb = _to(_mm(g, a, True, self.ta) if self.tb else _mm(a, g, not self.ta, False), b)
         return ga, gb
 
     def jvp(self, ta, tb):
         a, b = self.parents
-        return _tangent_sum(None if ta is None else Matmul.apply(ta, b), None if tb is None else Matmul.apply(a, tb))
+        return _tangent_sum(
+            None if ta is None else _mm(ta, b, self.ta, self.tb), None if tb is None else _mm(a, tb, self.ta, self.tb)
+        )
 
 
-def _mT(t):
-    """Swap the last two axes (a view)."""
-    axes = list(range(t.ndim))
-    axes[-2], axes[-1] = axes[-1], axes[-2]
-    return Permute.apply(t, axes=tuple(axes))
+def _mm(a, b, ta, tb):
+    return Matmul.apply(a, b, ta=ta, tb=tb) if ta or tb else Matmul.apply(a, b)
 
 
 def check_matmul(a, b, op: str = "matmul") -> None:

@@ -34,7 +34,7 @@ def _keep_shape(shape, axis):
 
 def _expand_back(g, shape, axis, keepdims):
     """Cotangent of a reduction broadcast back over the reduced axes."""
-    if not keepdims:
+    if not keepdims and axis != tuple(range(len(axis))):  # reduced leading axes broadcast back as they are
         g = g.reshape(_keep_shape(shape, axis))
     return g.expand(shape)
 
