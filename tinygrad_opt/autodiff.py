@@ -243,11 +243,6 @@ class Function:
             _propagate_tangents(fn, out)
         return out
 
-    def free(self):
-        """Drop references to saved tensors (called after a backward without retain_graph)."""
-        self.parents = None
-        self.out_ref = None
-
 
 def _run_rule(rule, *args):
     """Call a VJP/JVP rule. In anomaly mode the Tensor ops inside it are not checked one by one; its
@@ -283,7 +278,8 @@ def _propagate_tangents(fn: Function, out) -> None:
 
 def _toposort(roots) -> list:
     """Tensors reachable from roots through requires_grad edges, each after all of its inputs.
-    Iterative (no recursion limit on deep graphs such as unrolled inner loops)."""
+    Iterative (no recursion limit on deep graphs such as unrolled inner loops). Tensors hash by
+    identity, so they key the sets and dicts of the sweep directly."""
     order, visited = [], set()
     stack = [(r, False) for r in roots]
     while stack:
@@ -291,12 +287,12 @@ def _toposort(roots) -> list:
         if expanded:
             order.append(t)
             continue
-        if id(t) in visited:
+        if t in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
+        visited.add(t)
         ctx = t._ctx
         if ctx is None:
+            order.append(t)
             continue
         if ctx.parents is None:
             raise GraphError(
@@ -304,8 +300,9 @@ def _toposort(roots) -> list:
                 f"tensors were freed after the first backward); pass retain_graph=True to the first "
                 f"backward if you need to backward twice"
             )
+        stack.append((t, True))
         for p in ctx.parents:
-            if p.requires_grad and id(p) not in visited:
+            if p.requires_grad and p not in visited:
                 stack.append((p, False))
     return order
 
@@ -357,12 +354,13 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 relevant.add(id(t))
     cots: dict = {}
     for r, g in zip(roots, cotangents):
-        cots[id(r)] = g if id(r) not in cots else cots[id(r)] + g
+        cots[r] = g if r not in cots else cots[r] + g
     found: dict = {}
     seen = {id(g.data) for g in cotangents}  # the caller holds the seeds: never store them as .grad
+    anomaly = _state.anomaly
     with set_grad_enabled(create_graph):
         for t in reversed(order):
-            g = cots.pop(id(t), None)
+            g = cots.pop(t, None)
             if g is None or (relevant is not None and id(t) not in relevant):
                 continue
             ctx = t._ctx
@@ -373,8 +371,12 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 _accumulate(t, g if create_graph else _owned(g, seen))
             if ctx is None:
                 continue
-            _check_versions(ctx)
-            grads = _run_rule(ctx.vjp, g) if _state.anomaly else ctx.vjp(g)
+            for p, v in zip(ctx.parents, ctx.versions):
+                if p._vbox[0] != v:
+                    _check_versions(ctx)  # raises, naming the input
+            if ctx.uses_output:
+                _check_versions(ctx)
+            grads = _run_rule(ctx.vjp, g) if anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
                     continue
@@ -382,12 +384,13 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                     raise ShapeError(
                         f"{type(ctx).__name__}.vjp returned shape {pg.shape} for an input of shape {p.shape}"
                     )
-                if _state.anomaly:
+                if anomaly:
                     _check_finite(ctx, "VJP", pg.data)
-                prev = cots.get(id(p))
-                cots[id(p)] = pg if prev is None else prev + pg
-            if not retain_graph:
-                ctx.free()
+                prev = cots.get(p)
+                cots[p] = pg if prev is None else prev + pg
+            if not retain_graph:  # drop the saved tensors: the graph is freed as the sweep goes
+                ctx.parents = None
+                ctx.out_ref = None
     if inputs is not None:
         return [found.get(id(t)) for t in inputs]
     return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import autodiff, backend
 from ..autodiff import Function
 
 
@@ -31,9 +31,8 @@ def _tangent_sum(*terms):
 
 
 def _const(array):
-    from ..tensor import Tensor
-
-    return Tensor._make(array, False, None)
+    """A constant (no-grad) Tensor around a backend array, e.g. a mask inside a derivative rule."""
+    return autodiff._Tensor._make(array, False, None)
 
 
 class Add(Function):
