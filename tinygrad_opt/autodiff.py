@@ -229,7 +229,7 @@ class Function:
             parents[0]._vbox if cls.view else None,
             None if cls.moves_device else device,
         )
-        if cls.uses_output:
+        if cls.uses_output and (record or _state.active_levels):  # only the rules read it
             fn.out_ref = weakref.ref(out)
             fn.out_version = out._vbox[0]
         if record:
