@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 
 import numpy as np
 
@@ -78,7 +79,9 @@ class Tensor:
         arr = backend.asarray(data, dtype=dtype, device=dev)
         if dtype is None and from_python and arr.dtype.kind == "f" and arr.dtype != _default_float:
             arr = arr.astype(_default_float)
-        _fill(self, arr, False, None, None, dev)
+        made = Tensor._make(arr, False, None, None, dev)
+        for slot in _SLOTS:
+            setattr(self, slot, getattr(made, slot))
         if requires_grad:
             self.requires_grad_()
 
@@ -86,7 +89,14 @@ class Tensor:
     def _make(data, requires_grad, ctx, vbox=None, device=None):
         """Internal constructor (no conversion): the hot path of every op."""
         t = Tensor.__new__(Tensor)
-        _fill(t, data, requires_grad, ctx, vbox, device)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = ctx
+        t._vbox = [0] if vbox is None else vbox
+        t._tangents = None
+        t._device = backend.device_of(data) if device is None else device
+        t._retains_grad = False
         return t
 
     # ------------------------------------------------------------------ properties
@@ -744,9 +754,12 @@ class Tensor:
         """Update self in place. Without graph recording the array is mutated directly; with it the
         result is computed out of place and self takes over the new node (its old value is kept by a
         snapshot). Either way the version counter moves, so a stale saved tensor is caught in backward."""
-        others = tuple(self._other(o) for o in others)
-        recording = autodiff.is_grad_enabled() and (self.requires_grad or any(o.requires_grad for o in others))
-        tangents = self._tangents or any(o._tangents for o in others)
+        others = tuple([self._other(o) for o in others])
+        recording = tangents = False
+        for t in (self, *others):
+            recording = recording or t.requires_grad
+            tangents = tangents or bool(t._tangents)
+        recording = recording and autodiff.is_grad_enabled()
         if recording and self.requires_grad and self._ctx is None:
             raise GraphError(
                 f"{op}: a leaf tensor that requires grad (shape {self.shape}) cannot be modified in place while "
@@ -758,8 +771,6 @@ class Tensor:
             old = Tensor._make(self.data, self.requires_grad, self._ctx, [self._vbox[0]])
             old._tangents = self._tangents
             if old._ctx is not None and hasattr(old._ctx, "out_ref"):
-                import weakref
-
                 old._ctx.out_ref = weakref.ref(old)
             result = functional(old, *others)
             if result.shape != self.shape:
@@ -768,8 +779,6 @@ class Tensor:
             self.data, self._ctx, self.requires_grad = result.data, result._ctx, result.requires_grad
             self._tangents = result._tangents
             if self._ctx is not None and hasattr(self._ctx, "out_ref"):
-                import weakref
-
                 self._ctx.out_ref = weakref.ref(self)
         self._vbox[0] += 1
         return self
@@ -882,15 +891,7 @@ def _replaced(a, b):
     return a.where(a.xp.zeros(a.shape, dtype=bool), b)
 
 
-def _fill(t, data, requires_grad, ctx, vbox, device):
-    t.data = data
-    t.grad = None
-    t.requires_grad = requires_grad
-    t._ctx = ctx
-    t._vbox = [0] if vbox is None else vbox
-    t._tangents = None
-    t._device = backend.device_of(data) if device is None else device
-    t._retains_grad = False
+_SLOTS = [s for s in Tensor.__slots__ if s != "__weakref__"]
 
 
 def _is_array(x) -> bool:

@@ -158,10 +158,10 @@ class _Unary(Function):
         raise NotImplementedError
 
     def vjp(self, g):
-        return (g * self.slope(),)
+        return (Mul.apply(g, self.slope()),)
 
     def jvp(self, t):
-        return None if t is None else t * self.slope()
+        return None if t is None else Mul.apply(t, self.slope())
 
 
 class Exp(_Unary):
