@@ -1,9 +1,10 @@
-"""Reduction primitives: sum, max (min is -max(-x)), prod. ``axis`` is a normalized tuple of ints."""
+"""Reduction primitives: sum, max (min is -max(-x)), prod, log_softmax. ``axis`` is a normalized tuple
+of ints. Array methods (``a.sum``, ``a.max``) are used rather than ``ufunc.reduce``, which CuPy offers
+only for some ufuncs."""
 
 from __future__ import annotations
 
 import itertools
-import math
 
 from .. import backend
 from ..autodiff import Function
@@ -12,20 +13,26 @@ from .elementwise import _const
 _SMALL = 16  # reduce at most this many elements per output as an elementwise loop
 
 
-def reduce_axes(ufunc, a, axis, keepdims):
-    """``ufunc.reduce`` over ``axis``. When few elements meet per output but many outputs are made
-    (pooling windows), ufunc.reduce crawls over the strided view; folding the slices together with
-    the elementwise ufunc is many times faster and gives the same result."""
-    count = math.prod(a.shape[i] for i in axis)
+_FOLD = {"sum": "add", "max": "maximum"}
+
+
+def reduce_axes(kind, a, axis, keepdims):
+    """``a.sum`` / ``a.max`` over ``axis`` (``kind`` 'sum' or 'max'). When few elements meet per
+    output but many outputs are made (pooling windows), the reduction crawls over the strided view;
+    folding the slices together with the elementwise ufunc is many times faster, same result."""
+    count = 1
+    for i in axis:
+        count *= a.shape[i]
     if count == 0 or count > _SMALL or a.size < 64 * count:
-        return ufunc.reduce(a, axis=axis, keepdims=keepdims)
+        return getattr(a, kind)(axis=axis, keepdims=keepdims)
+    ufunc = getattr(backend.xp_of(a), _FOLD[kind])
     slices = itertools.product(*(range(a.shape[i]) if i in axis else [slice(None)] for i in range(a.ndim)))
     out = None
     for idx in slices:
         part = a[idx]
         out = part.copy() if out is None else ufunc(out, part, out=out)
     if keepdims:
-        out = out.reshape(tuple(1 if i in axis else s for i, s in enumerate(a.shape)))
+        out = out.reshape(_keep_shape(a.shape, axis))
     return out
 
 
@@ -42,7 +49,7 @@ def _expand_back(g, shape, axis, keepdims):
 
 class Sum(Function):
     def forward(self, a):
-        return reduce_axes(backend.xp_of(a).add, a, self.axis, self.keepdims)
+        return reduce_axes("sum", a, self.axis, self.keepdims)
 
     def vjp(self, g):
         x = self.parents[0]
@@ -56,13 +63,12 @@ class Max(Function):
     """max over ``axis``; the cotangent is shared evenly among tied maxima (as torch.amax does)."""
 
     def forward(self, a):
-        return reduce_axes(backend.xp_of(a).maximum, a, self.axis, self.keepdims)
+        return reduce_axes("max", a, self.axis, self.keepdims)
 
     def _weight(self):
         x = self.parents[0].data
-        xp = backend.xp_of(x)
-        hit = x == reduce_axes(xp.maximum, x, self.axis, True)
-        w = hit / reduce_axes(xp.add, hit.astype(x.dtype), self.axis, True)
+        hit = x == reduce_axes("max", x, self.axis, True)
+        w = hit / reduce_axes("sum", hit.astype(x.dtype), self.axis, True)
         return _const(w.astype(x.dtype, copy=False))
 
     def vjp(self, g):
