@@ -16,7 +16,7 @@ import tinygrad_opt as tg
 
 settings.register_profile(
     "ci",
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
