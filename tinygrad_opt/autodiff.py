@@ -309,7 +309,7 @@ def _toposort(roots) -> list:
 
 def _check_versions(ctx: Function) -> None:
     for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
-        if p._vbox[0] != v:  # (enumerate only matters on the error path)
+        if p._vbox[0] != v:
             raise InplaceError(
                 f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
                 f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
@@ -371,11 +371,7 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 _accumulate(t, g if create_graph else _owned(g, seen))
             if ctx is None:
                 continue
-            for p, v in zip(ctx.parents, ctx.versions):
-                if p._vbox[0] != v:
-                    _check_versions(ctx)  # raises, naming the input
-            if ctx.uses_output:
-                _check_versions(ctx)
+            _check_versions(ctx)
             grads = _run_rule(ctx.vjp, g) if anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
