@@ -221,13 +221,19 @@ def _single(x):
     return isinstance(x, Tensor) or not isinstance(x, (list, tuple))
 
 
-def jvp(f, primals, tangents, has_aux=False):
-    """``(f(*primals), J tangents)`` in one forward pass (true forward mode, no backward pass)."""
+def _argument_tuples(primals, tangents, where):
+    """(single, primals, tangents): a bare primal (and its tangent) wrapped as 1-tuples, JAX's tuples kept."""
     single = _single(primals)
     primals = (primals,) if single else tuple(primals)
-    tangents = (tangents,) if _single(tangents) and single else tuple(tangents)
+    tangents = (tangents,) if single and _single(tangents) else tuple(tangents)
     if len(primals) != len(tangents):
-        raise ShapeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        raise ShapeError(f"{where}: {len(primals)} primals but {len(tangents)} tangents")
+    return single, primals, tangents
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """``(f(*primals), J tangents)`` in one forward pass (true forward mode, no backward pass)."""
+    _, primals, tangents = _argument_tuples(primals, tangents, "jvp")
     with autodiff._forward_level() as level:
         args = []
         for p, t in zip(primals, tangents):
@@ -284,9 +290,7 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     ``mode='fwd-rev'``: jvp of the gradient (one forward pass with tangents + one backward pass).
     ``mode='rev-rev'``: gradient of <grad f, v> (two backward passes). Both agree.
     """
-    single = _single(primals)
-    primals = (primals,) if single else tuple(primals)
-    tangents = (tangents,) if single and _single(tangents) else tuple(tangents)
+    single, primals, tangents = _argument_tuples(primals, tangents, "hvp")
     nums = tuple(range(len(primals)))
     if mode == "fwd-rev":
         _, hv = jvp(grad(f, argnums=nums), primals, tangents)
