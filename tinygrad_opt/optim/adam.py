@@ -23,6 +23,9 @@ import math
 from ..tensor import zeros_like
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
+ADAM_RULES = {"lr": nonnegative, "betas": betas, "eps": positive, "weight_decay": nonnegative, "maximize": flag}
+"""Validation shared by the Adam family (each optimizer adds its own options)."""
+
 
 def moment_state(p):
     """Zeroed first and second moments s, r of the Adam family."""
@@ -36,15 +39,7 @@ def update_moments(state, g, betas):
 
 
 class Adam(Optimizer):
-    rules = {
-        "lr": nonnegative,
-        "betas": betas,
-        "eps": positive,
-        "weight_decay": nonnegative,
-        "amsgrad": flag,
-        "maximize": flag,
-        "decoupled_weight_decay": flag,
-    }
+    rules = {**ADAM_RULES, "amsgrad": flag, "decoupled_weight_decay": flag}
 
     def __init__(
         self,

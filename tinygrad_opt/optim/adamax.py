@@ -11,11 +11,12 @@ PyTorch, so u > 0 even for a zero gradient.
 from __future__ import annotations
 
 from ..tensor import zeros_like
-from .optimizer import Optimizer, betas, flag, nonnegative, positive
+from .adam import ADAM_RULES
+from .optimizer import Optimizer
 
 
 class Adamax(Optimizer):
-    rules = {"lr": nonnegative, "betas": betas, "eps": positive, "weight_decay": nonnegative, "maximize": flag}
+    rules = ADAM_RULES
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))

@@ -10,20 +10,12 @@ with PyTorch's momentum schedule ``mu_t = beta1 (1 - 0.5 * 0.96^(t psi))`` (psi 
 
 from __future__ import annotations
 
-from .adam import moment_state, update_moments
-from .optimizer import Optimizer, betas, flag, nonnegative, positive
+from .adam import ADAM_RULES, moment_state, update_moments
+from .optimizer import Optimizer, flag, nonnegative
 
 
 class NAdam(Optimizer):
-    rules = {
-        "lr": nonnegative,
-        "betas": betas,
-        "eps": positive,
-        "weight_decay": nonnegative,
-        "momentum_decay": nonnegative,
-        "decoupled_weight_decay": flag,
-        "maximize": flag,
-    }
+    rules = {**ADAM_RULES, "momentum_decay": nonnegative, "decoupled_weight_decay": flag}
 
     def __init__(
         self,

@@ -14,19 +14,12 @@ from __future__ import annotations
 
 import math
 
-from .adam import moment_state, update_moments
-from .optimizer import Optimizer, betas, flag, nonnegative, positive
+from .adam import ADAM_RULES, moment_state, update_moments
+from .optimizer import Optimizer, flag
 
 
 class RAdam(Optimizer):
-    rules = {
-        "lr": nonnegative,
-        "betas": betas,
-        "eps": positive,
-        "weight_decay": nonnegative,
-        "decoupled_weight_decay": flag,
-        "maximize": flag,
-    }
+    rules = {**ADAM_RULES, "decoupled_weight_decay": flag}
 
     def __init__(
         self,

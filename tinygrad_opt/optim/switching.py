@@ -26,19 +26,12 @@ import math
 
 from ..autodiff import no_grad
 from ..tensor import zeros_like
-from .adam import moment_state, update_moments
-from .optimizer import Optimizer, betas, flag, nonnegative, positive
+from .adam import ADAM_RULES, moment_state, update_moments
+from .optimizer import Optimizer, positive
 
 
 class SWATS(Optimizer):
-    rules = {
-        "lr": nonnegative,
-        "betas": betas,
-        "eps": positive,
-        "switch_eps": positive,
-        "weight_decay": nonnegative,
-        "maximize": flag,
-    }
+    rules = {**ADAM_RULES, "switch_eps": positive}
 
     def __init__(
         self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, switch_eps=1e-9, weight_decay=0.0, maximize=False
