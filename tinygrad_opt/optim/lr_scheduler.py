@@ -200,33 +200,30 @@ class LRScheduler:
         self._write(self._last_lr)
 
 
-class LambdaLR(LRScheduler):
-    """lr_k = base_lr * lr_lambda(k); one function, or one per param group."""
+class _FactorFunctionLR(LRScheduler):
+    """Base of the schedulers driven by user functions ``lr_lambda(step) -> factor`` (one, or one per
+    param group); the functions are not saved in state_dict, as in PyTorch."""
 
     _unsaved = ("lr_lambdas",)
 
     def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        _param_groups("LambdaLR", optimizer)
-        self.lr_lambdas = _per_group("LambdaLR", "lr_lambda", lr_lambda, optimizer)
+        name = type(self).__name__
+        _param_groups(name, optimizer)
+        self.lr_lambdas = _per_group(name, "lr_lambda", lr_lambda, optimizer)
         for fn in self.lr_lambdas:
-            _check(callable(fn), "LambdaLR", "lr_lambda", fn, "a callable step -> factor")
+            _check(callable(fn), name, "lr_lambda", fn, "a callable step -> factor")
         super().__init__(optimizer, last_epoch)
+
+
+class LambdaLR(_FactorFunctionLR):
+    """lr_k = base_lr * lr_lambda(k); one function, or one per param group."""
 
     def get_lr(self):
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_FactorFunctionLR):
     """lr_k = lr_{k-1} * lr_lambda(k) for k >= 1."""
-
-    _unsaved = ("lr_lambdas",)
-
-    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        _param_groups("MultiplicativeLR", optimizer)
-        self.lr_lambdas = _per_group("MultiplicativeLR", "lr_lambda", lr_lambda, optimizer)
-        for fn in self.lr_lambdas:
-            _check(callable(fn), "MultiplicativeLR", "lr_lambda", fn, "a callable step -> factor")
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         if self._is_initial:
