@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmark the checkout, installed or not
 
 import tinygrad_opt as tg  # noqa: E402
+from tinygrad_opt.nn import functional as tgf  # noqa: E402
 
 torch = F = None  # PyTorch is imported only for its own sections (see load_torch)
 
@@ -142,19 +143,21 @@ def sgd_step(loss_fn, params, x, y, no_grad):
 
 
 def mlp_loss(params, x, y):
-    """The same network in tinygrad_opt: x a Tensor, y an integer array, params [W1, b1, W2, b2, ...]."""
+    """The same network in tinygrad_opt: x a Tensor, y an integer array, params [W1, b1, W2, b2, ...]
+    with each W (in, out) as in the NumPy floor. ``addmm(b, h, W)`` = h W + b (torch.addmm's argument
+    order) is the dense layer as one op."""
     h = x
     for i in range(0, len(params), 2):
-        h = h @ params[i] + params[i + 1]
+        h = tg.addmm(params[i + 1], h, params[i])
         if i + 2 < len(params):
             h = h.relu()
-    return -h.log_softmax(-1)[np.arange(len(y)), y].mean()
+    return tgf.cross_entropy(h, y)
 
 
 def mlp_loss_torch(params, x, y):
     h = x
     for i in range(0, len(params), 2):
-        h = h @ params[i] + params[i + 1]
+        h = torch.addmm(params[i + 1], h, params[i])
         if i + 2 < len(params):
             h = torch.relu(h)
     return F.cross_entropy(h, y)
@@ -197,8 +200,7 @@ def cnn_loss_tg(params, x, y):
     c1, b1, c2, b2, w, b = params
     h = tg.conv2d(x, c1, b1).relu().max_pool2d(2)
     h = tg.conv2d(h, c2, b2).relu().max_pool2d(2)
-    logits = h.reshape(len(y), -1) @ w + b
-    return -logits.log_softmax(-1)[np.arange(len(y)), y].mean()
+    return tgf.cross_entropy(h.reshape(len(y), -1) @ w + b, y)
 
 
 def cnn_loss_torch(params, x, y):
@@ -362,7 +364,7 @@ def bench_hvp(params, batches, runs, warmup):
     x, y = tg.tensor(batches[0][0]), batches[0][1]
     primals = [tg.tensor(p) for p in params]
     rng = np.random.default_rng(1)
-    tangents = [tg.tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params]
+    tangents = [tg.tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in primals]
 
     def f(ps):
         return mlp_loss(ps, x, y)

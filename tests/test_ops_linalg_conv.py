@@ -228,3 +228,28 @@ def test_matmul_transpose_flags_match_numpy_and_all_derivative_checks(ta, tb):
     inputs = [tg.Tensor(a), tg.Tensor(b)]
     np.testing.assert_allclose(f(*inputs).numpy(), want, rtol=1e-12)
     assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs) and gradgradcheck(f, inputs)
+
+
+@given(dense_layer(), st.sampled_from(["row", "matrix", "scalar"]), st.sampled_from([(1.0, 1.0), (0.5, -2.0)]))
+def test_addmm_matches_torch_semantics_and_fuses_the_dense_layer(layer, bias_kind, scales):
+    """addmm(input, x, W) = beta input + alpha x W. A bias row with beta = alpha = 1 is one Affine node
+    (the textbook dense layer); other inputs and scales compose matmul and add. All derivative checks."""
+    x, w, b = layer
+    bias = {"row": b, "matrix": np.outer(x[:, 0], b), "scalar": np.array(1.5)}[bias_kind]
+    beta, alpha = scales
+
+    def f(inp, m1, m2):
+        return tg.addmm(inp, m1, m2, beta=beta, alpha=alpha)
+
+    assert_forward(f, lambda inp, m1, m2: beta * inp + alpha * (m1 @ m2), [bias, x, w])
+    check_derivatives(f, [bias, x, w])
+    out = tg.Tensor(bias).addmm(tg.Tensor(x).requires_grad_(), tg.Tensor(w), beta=beta, alpha=alpha)
+    fused = bias_kind == "row" and scales == (1.0, 1.0)
+    assert (type(out._ctx).__name__ == "Affine") == fused
+
+
+def test_addmm_refuses_non_matrices_and_names_the_shapes():
+    with pytest.raises(tg.ShapeError, match=r"addmm: .*2-D.*\(3,\) and \(3, 2\)"):
+        tg.addmm(tg.zeros(2), tg.ones(3), tg.ones(3, 2))
+    with pytest.raises(tg.ShapeError, match=r"\(2, 3\).*\(4, 2\)"):
+        tg.addmm(tg.zeros(2), tg.ones(2, 3), tg.ones(4, 2))

@@ -95,6 +95,21 @@ def log_softmax_inputs(draw):
     return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
 
 
+@st.composite
+def affine_inputs(draw):
+    """x (n, k), W (k, m) or, with tw, (m, k), b (m,)."""
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    tw = draw(st.booleans())
+    x, w, b = draw(arrays((n, k))), draw(arrays((m, k) if tw else (k, m))), draw(arrays((m,)))
+    return (x, w, b), {"tw": tw}
+
+
+@st.composite
+def weighted_sum_inputs(draw):
+    x = draw(values())
+    return (x,), {"weights": draw(arrays(x.shape))}
+
+
 def _log_softmax_ref(x, axis):
     """log softmax in float64 by the textbook formula (inputs are moderate, so no shift is needed)."""
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
@@ -300,6 +315,11 @@ CASES = {
     ),
     R.Prod: Case(lambda x, axis, keepdims: x.prod(axis, keepdims), np.prod, prod_inputs()),
     R.LogSoftmax: Case(lambda x, axis: x.log_softmax(axis), _log_softmax_ref, log_softmax_inputs()),
+    R.WeightedSum: Case(
+        lambda x, weights: R.WeightedSum.apply(x, weights=weights),
+        lambda x, weights: np.sum(weights * x),
+        weighted_sum_inputs(),
+    ),
     # ---------------------------------------------------------------- movement and indexing
     M.Reshape: Case(lambda x, shape: x.reshape(shape), np.reshape, reshape_inputs()),
     M.Permute: Case(lambda x, axes: x.permute(*axes), np.transpose, permute_inputs()),
@@ -330,6 +350,11 @@ CASES = {
             (((2, 3), (3, 4)), {}),
             (((4, 1, 2, 3), (5, 3, 2)), {}),
         ),
+    ),
+    L.Affine: Case(
+        lambda x, w, b, tw: L.Affine.apply(x, w, b, tw=tw),
+        lambda x, w, b, tw: x @ (w.T if tw else w) + b,
+        affine_inputs(),
     ),
     L.Einsum: Case(
         lambda *xs, spec: tg.einsum(spec, *xs),

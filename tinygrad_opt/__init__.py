@@ -21,6 +21,7 @@ from .func import (
 from .ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d, unfold
 from .tensor import (
     Tensor,
+    addmm,
     arange,
     bool_,
     cat,

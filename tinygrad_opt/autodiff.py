@@ -16,6 +16,8 @@ tangent of the gradient — that is forward-over-reverse HVP with no extra code.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import traceback
 import weakref
 
@@ -33,7 +35,9 @@ class _State:
 
 
 _state = _State()
+_sequence = itertools.count()  # creation order of recorded nodes: every node comes after its inputs' nodes
 _Tensor = None  # the Tensor class, registered by tensor.py (which imports this module)
+_make = None  # its internal constructor Tensor._make, registered with it
 
 
 # --------------------------------------------------------------------------- grad mode
@@ -179,7 +183,7 @@ class Function:
 
     # the engine's own fields live in slots (fast, small); op attributes (axis, index, ...) in the
     # lazily created __dict__
-    __slots__ = ("parents", "needs", "versions", "out_ref", "out_version", "stack", "__dict__")
+    __slots__ = ("parents", "needs", "versions", "seq", "out_ref", "out_version", "stack", "__dict__")
     uses_output = False
     view = False  # output shares memory with parents[0] (and so its version counter)
     moves_device = False  # output lives on another device than the parents (transfers)
@@ -202,46 +206,75 @@ class Function:
         if attrs:
             fn.__dict__.update(attrs)
         fn.parents = parents
-        device = parents[0]._device
-        wants_grad = False
-        for p in parents:
-            if p._device != device:
-                raise DeviceError(
-                    f"{cls.__name__}: tensors are on different devices ({device} and {p._device}); "
-                    f"move them to one device with .to(device) first"
-                )
-            wants_grad = wants_grad or p.requires_grad
+        first = parents[0]
+        device = first._device
+        n = len(parents)
+        if n == 2:
+            second = parents[1]
+            if second._device != device:
+                _device_error(cls, device, second._device)
+            wants_grad = first.requires_grad or second.requires_grad
+            arrays = (first.data, second.data)
+        elif n == 1:
+            wants_grad = first.requires_grad
+            arrays = (first.data,)
+        else:
+            wants_grad = False
+            arrays = []
+            for p in parents:
+                if p._device != device:
+                    _device_error(cls, device, p._device)
+                wants_grad = wants_grad or p.requires_grad
+                arrays.append(p.data)
         try:
-            data = fn.forward(*[p.data for p in parents])
+            data = fn.forward(*arrays)
         except ValueError as e:  # NumPy/CuPy's broadcasting failure, reworded with the op and both shapes
-            if len(parents) < 2 or isinstance(e, ShapeError):
+            if n < 2 or isinstance(e, ShapeError):
                 raise
             shapes = " and ".join(str(p.shape) for p in parents)
             raise ShapeError(
                 f"{cls.__name__}: operands of shapes {shapes} do not broadcast together ({e}); each dimension "
                 f"must be equal or 1 (reshape or unsqueeze one operand)"
             ) from None
-        record = wants_grad and _state.grad_enabled
-        out = _Tensor._make(
-            data,
-            record,
-            fn if record else None,
-            parents[0]._vbox if cls.view else None,
-            None if cls.moves_device else device,
-        )
-        if cls.uses_output and (record or _state.active_levels):  # only the rules read it
-            fn.out_ref = weakref.ref(out)
-            fn.out_version = out._vbox[0]
-        if record:
-            fn.needs = tuple([p.requires_grad for p in parents])
-            fn.versions = tuple([p._vbox[0] for p in parents])
-        if _state.anomaly:
+        state = _state
+        vbox = first._vbox if cls.view else None
+        if cls.moves_device:
+            device = None
+        if wants_grad and state.grad_enabled:
+            out = _make(data, True, fn, vbox, device)
+            if n == 1:
+                fn.needs, fn.versions = (True,), (first._vbox[0],)
+            elif n == 2:
+                fn.needs = (first.requires_grad, second.requires_grad)
+                fn.versions = (first._vbox[0], second._vbox[0])
+            else:
+                fn.needs = tuple([p.requires_grad for p in parents])
+                fn.versions = tuple([p._vbox[0] for p in parents])
+            fn.seq = next(_sequence)
+            if cls.uses_output:  # only the rules read it
+                fn.out_ref = weakref.ref(out)
+                fn.out_version = out._vbox[0]
+        else:
+            out = _make(data, False, None, vbox, device)
+            if not state.active_levels and not state.anomaly:
+                return out
+            if cls.uses_output and state.active_levels:
+                fn.out_ref = weakref.ref(out)
+                fn.out_version = out._vbox[0]
+        if state.anomaly:
             fn.stack = traceback.format_stack(limit=12)[:-2]
-            if not _state.in_rule:
+            if not state.in_rule:
                 _check_finite(fn, "forward", data)
-        if _state.active_levels:
+        if state.active_levels:
             _propagate_tangents(fn, out)
         return out
+
+
+def _device_error(cls, device, other):
+    raise DeviceError(
+        f"{cls.__name__}: tensors are on different devices ({device} and {other}); "
+        f"move them to one device with .to(device) first"
+    )
 
 
 def _run_rule(rule, *args):
@@ -308,13 +341,9 @@ def _toposort(roots) -> list:
 
 
 def _check_versions(ctx: Function) -> None:
-    for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
+    for p, v in zip(ctx.parents, ctx.versions):
         if p._vbox[0] != v:
-            raise InplaceError(
-                f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
-                f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
-                f"out of place"
-            )
+            _version_error(ctx)
     if ctx.uses_output:
         out = ctx.out_ref()
         if out is not None and out._vbox[0] != ctx.out_version:
@@ -324,11 +353,21 @@ def _check_versions(ctx: Function) -> None:
             )
 
 
+def _version_error(ctx: Function) -> None:
+    for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
+        if p._vbox[0] != v:
+            raise InplaceError(
+                f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
+                f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
+                f"out of place"
+            )
+
+
 def _owned(g, seen: set):
     """A cotangent array safe to store as .grad: writable, not a view, not shared with another leaf."""
     data = g.data
-    if id(data) in seen or not getattr(data, "flags", None) or not data.flags.owndata or not data.flags.writeable:
-        g = _Tensor._make(data.copy(), False, None)
+    if id(data) in seen or data.base is not None or not getattr(data.flags, "writeable", True):
+        g = _make(data.copy(), False, None)
     seen.add(id(g.data))
     return g
 
@@ -339,39 +378,61 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
     With ``inputs=None`` gradients accumulate into ``.grad`` of leaves (and of retain_grad tensors);
     otherwise the cotangents of ``inputs`` are returned as a list (None where unreachable) and no
     ``.grad`` is touched (``autograd.grad``).
+
+    Nodes are visited newest first (a max-heap on their creation number, as PyTorch orders by
+    sequence number): a node is created after its inputs, so when it is popped every consumer has
+    already sent its cotangent, and no separate topological sort is needed. Leaves come last.
     """
     if retain_graph is None:
         retain_graph = create_graph
-    order = _toposort(roots)
-    relevant = None
-    target_ids = None
+    relevant = target_ids = None
     if inputs is not None:
         target_ids = {id(t) for t in inputs}
         relevant = set()
-        for t in order:  # inputs before consumers: relevant if it is a target or reaches one
+        for t in _toposort(roots):  # inputs before consumers: relevant if it is a target or reaches one
             ctx = t._ctx
             if id(t) in target_ids or (ctx is not None and any(id(p) in relevant for p in ctx.parents)):
                 relevant.add(id(t))
     cots: dict = {}
+    heap: list = []
+    leaves: list = []
     for r, g in zip(roots, cotangents):
-        cots[r] = g if r not in cots else cots[r] + g
+        if relevant is not None and id(r) not in relevant:
+            continue
+        if r in cots:
+            cots[r] = cots[r] + g
+            continue
+        cots[r] = g
+        if r._ctx is None:
+            leaves.append(r)
+        else:
+            heap.append((-r._ctx.seq, id(r), r))
+    heapq.heapify(heap)
     found: dict = {}
     seen = {id(g.data) for g in cotangents}  # the caller holds the seeds: never store them as .grad
     anomaly = _state.anomaly
+    push = heapq.heappush
     with set_grad_enabled(create_graph):
-        for t in reversed(order):
-            g = cots.pop(t, None)
-            if g is None or (relevant is not None and id(t) not in relevant):
-                continue
+        while heap:
+            t = heapq.heappop(heap)[2]
+            g = cots.pop(t)
             ctx = t._ctx
+            if ctx.parents is None:
+                raise GraphError(
+                    f"trying to backward through the graph a second time (the {type(ctx).__name__} node's saved "
+                    f"tensors were freed after the first backward); pass retain_graph=True to the first "
+                    f"backward if you need to backward twice"
+                )
             if target_ids is not None:
                 if id(t) in target_ids:
                     found[id(t)] = g
-            elif ctx is None or t._retains_grad:
+            elif t._retains_grad:
                 _accumulate(t, g if create_graph else _owned(g, seen))
-            if ctx is None:
-                continue
-            _check_versions(ctx)
+            for p, v in zip(ctx.parents, ctx.versions):  # _check_versions, inlined
+                if p._vbox[0] != v:
+                    _version_error(ctx)
+            if ctx.uses_output:
+                _check_versions(ctx)
             grads = _run_rule(ctx.vjp, g) if anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
                 if pg is None or not need or (relevant is not None and id(p) not in relevant):
@@ -383,17 +444,30 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 if anomaly:
                     _check_finite(ctx, "VJP", pg.data)
                 prev = cots.get(p)
-                cots[p] = pg if prev is None else prev + pg
+                if prev is not None:
+                    cots[p] = prev + pg
+                    continue
+                cots[p] = pg
+                if p._ctx is None:
+                    leaves.append(p)
+                else:
+                    push(heap, (-p._ctx.seq, id(p), p))
             if not retain_graph:  # drop the saved tensors: the graph is freed as the sweep goes
                 ctx.parents = None
                 ctx.out_ref = None
+        for t in leaves:
+            g = cots.pop(t)
+            if target_ids is not None:
+                found[id(t)] = g
+            else:
+                _accumulate(t, g if create_graph else _owned(g, seen))
     if inputs is not None:
         return [found.get(id(t)) for t in inputs]
     return None
 
 
 def _accumulate(t, g) -> None:
-    if g.dtype != t.dtype:
+    if g.data.dtype != t.data.dtype:
         g = g.astype(t.dtype)
     t.grad = g if t.grad is None else t.grad + g
 

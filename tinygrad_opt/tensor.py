@@ -313,6 +313,10 @@ class Tensor:
     def dot(self, other):
         return self.matmul(other)
 
+    def addmm(self, mat1, mat2, *, beta=1.0, alpha=1.0):
+        """``beta * self + alpha * (mat1 @ mat2)`` (see ``tinygrad_opt.addmm``)."""
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     # comparisons: no gradient, boolean results
     def _cmp(self, other, fn):
         o = other.data if isinstance(other, Tensor) else other
@@ -754,6 +758,11 @@ class Tensor:
         """Update self in place. Without graph recording the array is mutated directly; with it the
         result is computed out of place and self takes over the new node (its old value is kept by a
         snapshot). Either way the version counter moves, so a stale saved tensor is caught in backward."""
+        state = autodiff._state
+        if not state.grad_enabled and not state.active_levels:  # the optimizer's case: nothing can record
+            fast(self.data, *[self._other(o).data for o in others])
+            self._vbox[0] += 1
+            return self
         others = tuple([self._other(o) for o in others])
         recording = tangents = False
         for t in (self, *others):
@@ -884,6 +893,7 @@ class Tensor:
 
 
 autodiff._Tensor = Tensor
+autodiff._make = Tensor._make
 
 
 def _replaced(a, b):
@@ -1039,6 +1049,20 @@ def where(cond, a, b):
             raise TypeError("where: at least one of a, b must be a Tensor")
         a = b._other(a)
     return a.where(cond, b)
+
+
+def addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """``beta * input + alpha * (mat1 @ mat2)`` for 2-D mat1 and mat2, as torch.addmm. A dense layer
+    ``addmm(b, x, W)`` = x W + b (bias row, beta = alpha = 1) is one op: one GEMM, the bias added to
+    its result in place, and one node to differentiate."""
+    mat1 = mat1 if isinstance(mat1, Tensor) else tensor(mat1)
+    mat2 = mat1._other(mat2)
+    input = mat1._other(input)
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"addmm: mat1 and mat2 must be 2-D, got shapes {mat1.shape} and {mat2.shape}")
+    if beta == 1 and alpha == 1:
+        return L.affine(mat1, mat2, input)
+    return beta * input + alpha * (mat1 @ mat2)
 
 
 def maximum(a, b):

@@ -157,14 +157,27 @@ def test_layer_dtype_and_shape_errors():
         nn.Conv2d(3, 4, 3)(tg.randn(1, 2, 5, 5))
 
 
-@given(st.integers(1, 3), st.integers(1, 4), st.booleans(), seeds)
+@given(st.integers(1, 3), st.integers(1, 4), st.booleans(), st.sampled_from([(2,), (3, 2), ()]), seeds)
 @settings(max_examples=8)
-def test_linear_values_and_derivatives(in_f, out_f, bias, seed):
+def test_linear_values_and_derivatives(in_f, out_f, bias, lead, seed):
+    """2-D inputs run through one Affine op (or one transposed Matmul without bias); other ranks are
+    flattened to 2-D around it."""
     lin = nn.Linear(in_f, out_f, bias=bias).double()
-    x = rand64(seed, 2, in_f)
+    x = rand64(seed, *lead, in_f)
     expected = x.numpy() @ lin.weight.numpy().T + (lin.bias.numpy() if bias else 0)
-    assert np.allclose(lin(x).numpy(), expected)
+    out = lin(x)
+    assert out.shape == (*lead, out_f) and np.allclose(out.numpy(), expected)
+    if len(lead) == 1:
+        assert type(out._ctx).__name__ == ("Affine" if bias else "Matmul")
     check_derivatives(lin, x)
+
+
+def test_linear_with_mixed_dtypes_is_refused():
+    lin = nn.Linear(3, 2)  # float32
+    with pytest.raises(tg.DTypeError, match="float32.*float64|float64.*float32"):
+        lin(tg.randn(4, 3, dtype=np.float64))
+    with pytest.raises(tg.DTypeError):
+        tg.nn.functional.linear(tg.randn(4, 3, dtype=np.float64), lin.weight)
 
 
 @st.composite

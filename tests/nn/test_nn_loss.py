@@ -12,7 +12,7 @@ from nn_checks import rand64, seeds
 import tinygrad_opt as tg
 import tinygrad_opt.nn.functional as F
 from tinygrad_opt import nn
-from tinygrad_opt.testing import gradcheck, hvpcheck, jvpcheck
+from tinygrad_opt.testing import gradcheck, gradgradcheck, hvpcheck, jvpcheck
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -64,14 +64,15 @@ def test_cross_entropy_matches_reference(case, reduction):
     assert np.allclose(got.numpy(), np_cross_entropy(x, y, weight, -100, reduction, eps))
 
 
-@given(classification())
+@given(classification(), st.sampled_from(REDUCTIONS))
 @settings(max_examples=8)
-def test_cross_entropy_derivatives(case):
+def test_cross_entropy_derivatives(case, reduction):
+    """'mean' and 'sum' without smoothing run through the fused WeightedSum form, 'none' through the picked one."""
     x, y, weight, eps = case
     w = None if weight is None else tg.Tensor(weight)
 
     def f(logits):
-        return F.cross_entropy(logits, tg.Tensor(y), w, label_smoothing=eps, reduction="none")
+        return F.cross_entropy(logits, tg.Tensor(y), w, label_smoothing=eps, reduction=reduction)
 
     inputs = [tg.Tensor(x)]
     assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs)
@@ -105,6 +106,31 @@ def test_cross_entropy_with_probability_targets_and_spatial_dims():
     assert np.allclose(
         F.cross_entropy(tg.Tensor(x[0, :, 0, 0]), tg.Tensor(hard[0, 0, 0])).numpy(), spatial.numpy()[0, 0, 0]
     )
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_reduced_nll_with_spatial_dims_agrees_with_the_per_element_form(reduction):
+    """The fused 'mean'/'sum' form (one WeightedSum op) against the per-element 'none' form reduced by
+    hand, on (N, C, H, W) logits with ignored pixels and class weights; and its derivatives."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 2, 2))
+    y = rng.integers(0, 3, (2, 2, 2))
+    y[0, 1, 0] = y[1, 0, 1] = -100
+    w = np.array([0.5, 1.0, 2.0])
+    none = F.cross_entropy(tg.Tensor(x), tg.Tensor(y), tg.Tensor(w), reduction="none").numpy()
+    picked_w = np.where(y == -100, 0.0, w[np.where(y == -100, 0, y)])
+    expected = none.sum() / (picked_w.sum() if reduction == "mean" else 1.0)
+    got = F.cross_entropy(tg.Tensor(x).requires_grad_(), tg.Tensor(y), tg.Tensor(w), reduction=reduction)
+    assert type(got._ctx).__name__ == "WeightedSum"
+    assert np.isclose(got.item(), expected)
+    logp = np_log_softmax(x, 1)
+    assert np.isclose(F.nll_loss(tg.Tensor(logp), tg.Tensor(y), tg.Tensor(w), reduction=reduction).item(), expected)
+
+    def f(logits):
+        return F.cross_entropy(logits, tg.Tensor(y), tg.Tensor(w), reduction=reduction)
+
+    inputs = [tg.Tensor(x)]
+    assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs) and gradgradcheck(f, inputs)
 
 
 def test_cross_entropy_mean_ignores_ignored_targets_and_all_ignored_gives_nan():
@@ -143,6 +169,9 @@ def test_classification_losses_validate_targets():
         F.cross_entropy(tg.randn(2, 3), tg.Tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="reduction"):
         F.nll_loss(tg.randn(2, 3), tg.Tensor([0, 1]), reduction="avg")
+    for reduction in REDUCTIONS:
+        with pytest.raises(tg.DTypeError, match=r"nll_loss: class targets must be integers.*float"):
+            F.nll_loss(tg.randn(2, 3), tg.Tensor([0.0, 1.0]), reduction=reduction)
 
 
 def np_bce(x, y, weight=None, pos_weight=None):

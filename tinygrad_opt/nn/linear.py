@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ShapeError
+from ..ops.linalg import Matmul, affine
 from ..tensor import zeros
 from . import init
 from .module import Module, Parameter
@@ -22,8 +23,14 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
             f"the weight {weight.shape} expects {weight.shape[1]}"
         )
-    out = x @ weight.T
-    return out + bias if bias is not None else out
+    flat = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # one GEMM over all leading axes
+    if bias is not None:
+        out = affine(flat, weight, bias, transposed=True)
+    elif weight.ndim == 2 and flat.dtype == weight.dtype:
+        out = Matmul.apply(flat, weight, tb=True)  # x W^T with no transpose op
+    else:
+        out = flat @ weight.T
+    return out if x.ndim == 2 else out.reshape(*x.shape[:-1], weight.shape[0])
 
 
 class Linear(Module):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..errors import DTypeError, ShapeError
+from ..ops.reduce import WeightedSum
 from ..tensor import Tensor
 from .module import Module
 
@@ -80,30 +81,75 @@ def _class_shape(input, cls):
     return tuple(input.shape[cls] if a == cls else 1 for a in range(input.ndim))
 
 
-def _picked_nll(logp, target, weight, ignore_index, op):
-    """(-w[y] log p[y] per element (0 where ignored), w[y] (0 where ignored)) for integer targets."""
+def _target_array(target, like):
+    """Class targets (or probabilities) as a backend array on ``like``'s device."""
+    return target.data if isinstance(target, Tensor) else backend.asarray(target, device=like.device)
+
+
+def _valid_targets(logp, tgt, ignore_index, op):
+    """(targets with the ignored ones set to class 0, mask of the others or None when none is ignored),
+    after checking dtype, shape and range."""
     cls = _class_axis(logp)
     n_classes = logp.shape[cls]
     expected = logp.shape[:cls] + logp.shape[cls + 1 :]
-    if target.shape != expected:
-        raise ShapeError(f"{op}: input {logp.shape} needs integer targets of shape {expected}, got {target.shape}")
-    tgt = target.data
-    xp = backend.xp_of(tgt)
+    if tgt.shape != expected:
+        raise ShapeError(f"{op}: input {logp.shape} needs integer targets of shape {expected}, got {tgt.shape}")
+    if tgt.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: class targets must be integers, got dtype {tgt.dtype}; convert with .long()")
+    if tgt.size and int(tgt.min()) >= 0 and int(tgt.max()) < n_classes:  # all in range: the common case
+        return tgt, (tgt != ignore_index if 0 <= ignore_index < n_classes else None)
     valid = tgt != ignore_index
     if bool(((tgt < 0) | (tgt >= n_classes))[valid].any()):
         raise ValueError(f"{op}: targets must lie in [0, {n_classes}) or equal ignore_index={ignore_index}")
-    safe = xp.where(valid, tgt, 0)
-    picked = logp.take_along_axis(xp.expand_dims(safe, cls), axis=cls).squeeze(cls)
-    mask = Tensor(valid.astype(logp.dtype))
+    return backend.xp_of(tgt).where(valid, tgt, 0), valid
+
+
+def _at_class_axis(a, logp, cls):
+    """A per-target array (logp's shape without the class axis) with a length-1 class axis inserted."""
+    return a.reshape(logp.shape[:cls] + (1,) + logp.shape[cls + 1 :])
+
+
+def _picked_nll(logp, tgt, weight, ignore_index, op):
+    """(-w[y] log p[y] per element (0 where ignored), w[y] (0 where ignored)) for integer targets."""
+    cls = _class_axis(logp)
+    safe, valid = _valid_targets(logp, tgt, ignore_index, op)
+    picked = logp.take_along_axis(_at_class_axis(safe, logp, cls), axis=cls).squeeze(cls)
+    mask = Tensor(backend.xp_of(safe).ones(safe.shape, logp.dtype) if valid is None else valid.astype(logp.dtype))
     w = mask if weight is None else weight[safe] * mask
     return -(picked * w), w
+
+
+def _reduced_nll(logp, tgt, weight, ignore_index, reduction, op):
+    """The 'sum' or 'mean' NLL as one op: sum(K * logp) with K = -c_i at (i, y_i) and 0 elsewhere, where
+    c_i = w[y_i] (0 if ignored), divided by sum_i c_i for 'mean' (0/0 = nan when all are ignored, as in
+    PyTorch). Same value as the picked form; its backward is a single product. ``weight`` is a constant."""
+    cls = _class_axis(logp)
+    safe, valid = _valid_targets(logp, tgt, ignore_index, op)
+    xp = backend.xp_of(safe)
+    dtype = logp.data.dtype
+    hit = _at_class_axis(safe, logp, cls) == xp.arange(logp.shape[cls]).reshape(_class_shape(logp, cls))
+    if weight is None and valid is None:  # every c_i is 1
+        scale = (1.0 / safe.size if safe.size else float("nan")) if reduction == "mean" else 1.0
+        return WeightedSum.apply(logp, weights=xp.multiply(hit, -scale, dtype=dtype))
+    coef = xp.ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
+    if weight is not None:
+        coef = coef * weight.data.astype(dtype)[safe]
+    if reduction == "mean":
+        coef = coef / coef.sum()
+    return WeightedSum.apply(logp, weights=hit * _at_class_axis(-coef, logp, cls))
+
+
+def _constant(weight):
+    return weight is None or not weight.requires_grad
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-w[y_i] input[i, y_i] for log-probabilities ``input`` (N, C, ...) and integer targets.
     'mean' divides by sum_i w[y_i] over the non-ignored targets (PyTorch's weighted mean)."""
     _check_reduction(reduction, "nll_loss")
-    target = _as_tensor(target, input)
+    target = _target_array(target, input)
+    if reduction != "none" and _constant(weight):
+        return _reduced_nll(input, target, weight, ignore_index, reduction, "nll_loss")
     loss, w = _picked_nll(input, target, weight, ignore_index, "nll_loss")
     return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
 
@@ -118,10 +164,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
-    target = _as_tensor(target, input)
+    target = _target_array(target, input)
     cls = _class_axis(input)
     n_classes = input.shape[cls]
     logp = input.log_softmax(axis=cls)
+    if target.dtype.kind != "f" and label_smoothing == 0 and reduction != "none" and _constant(weight):
+        return _reduced_nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
     w_cls = None if weight is None else weight.reshape(_class_shape(input, cls))
     weighted = logp if w_cls is None else logp * w_cls
     if target.dtype.kind == "f":
@@ -129,12 +177,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise ShapeError(
                 f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
             )
+        target = Tensor(target)
         if label_smoothing > 0:
             target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
         return _reduce(-(weighted * target).sum(axis=cls), reduction)
     loss, w = _picked_nll(logp, target, weight, ignore_index, "cross_entropy")
     if label_smoothing > 0:
-        valid = Tensor((target.data != ignore_index).astype(logp.dtype))
+        valid = Tensor((target != ignore_index).astype(logp.dtype))
         smooth = -weighted.sum(axis=cls) * valid
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
     return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .. import backend
 from ..autodiff import Function
 from ..errors import DTypeError, ShapeError
-from .elementwise import _tangent_sum, _to
+from .elementwise import _broadcast_tangent, _tangent_sum, _to
 
 
 class Matmul(Function):
@@ -45,6 +45,51 @@ class Matmul(Function):
         return _tangent_sum(
             None if ta is None else _mm(ta, b, self.ta, self.tb), None if tb is None else _mm(a, tb, self.ta, self.tb)
         )
+
+
+class Affine(Function):
+    """x op(W) + b for a 2-D input x, a 2-D weight W and a bias b of one row: a dense layer as one op
+    (one GEMM, the bias added to its result in place), op(W) = W^T when ``tw`` (PyTorch's (out, in)
+    weight layout, as ``linear`` uses it).
+
+    dx = G op(W)^T,  d op(W) = x^T G (so dW = G^T x when ``tw``),  db = sum over rows of G;
+    jvp = tx op(W) + x op(tW) + tb."""
+
+    tw = False
+
+    def forward(self, x, w, b):
+        out = x @ (w.T if self.tw else w)
+        out += b
+        return out
+
+    def vjp(self, g):
+        x, w, _ = self.parents
+        gx = _mm(g, w, False, not self.tw) if self.needs[0] else None
+        gw = None
+        if self.needs[1]:
+            gw = _mm(g, x, True, False) if self.tw else _mm(x, g, True, False)
+        return gx, gw, g.sum(axis=0) if self.needs[2] else None
+
+    def jvp(self, tx, tw, tb):
+        x, w, b = self.parents
+        t = _tangent_sum(
+            None if tx is None else _mm(tx, w, False, self.tw), None if tw is None else _mm(x, tw, False, self.tw)
+        )
+        if tb is not None:
+            t = tb if t is None else t + tb
+        return _broadcast_tangent(t, (x.shape[0], b.shape[0]))
+
+
+def affine(x, w, b, transposed=False):
+    """x op(W) + b as one op when it can be (2-D x and W of one dtype, a bias of one row of that dtype),
+    else composed of matmul and add (which check and report the shapes). ``transposed``: W is stored
+    (out, in) and op(W) = W^T."""
+    xd, wd, bd = x.data, w.data, b.data
+    if xd.ndim == 2 and wd.ndim == 2 and bd.ndim == 1 and xd.dtype == wd.dtype == bd.dtype:
+        n_in, n_out = (wd.shape[1], wd.shape[0]) if transposed else wd.shape
+        if xd.shape[1] == n_in and bd.shape[0] == n_out:
+            return Affine.apply(x, w, b, tw=True) if transposed else Affine.apply(x, w, b)
+    return x @ (w.T if transposed else w) + b
 
 
 def _mm(a, b, ta, tb):

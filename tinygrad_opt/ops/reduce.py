@@ -10,7 +10,8 @@ from .. import backend
 from ..autodiff import Function
 from .elementwise import _const
 
-_SMALL = 16  # reduce at most this many elements per output as an elementwise loop
+_SMALL = 16  # reduce at most this many elements per output as an elementwise loop...
+_MANY = 1 << 14  # ...and only when the array is this large (below it the loop's per-call cost dominates)
 
 
 _FOLD = {"sum": "add", "max": "maximum"}
@@ -23,7 +24,7 @@ def reduce_axes(kind, a, axis, keepdims):
     count = 1
     for i in axis:
         count *= a.shape[i]
-    if count == 0 or count > _SMALL or a.size < 64 * count:
+    if count == 0 or count > _SMALL or a.size < _MANY:
         return getattr(a, kind)(axis=axis, keepdims=keepdims)
     ufunc = getattr(backend.xp_of(a), _FOLD[kind])
     slices = itertools.product(*(range(a.shape[i]) if i in axis else [slice(None)] for i in range(a.ndim)))
@@ -112,7 +113,8 @@ class Prod(Function):
 
 class LogSoftmax(Function):
     """log softmax over ``axis``, fused because the loss of every classifier runs through it:
-    out = (x - m) - log sum exp(x - m) with m the (finite) max, so [1000, 990, 980] is exact.
+    out = (x - m) - log sum exp(x - m) with m the max, so [1000, 990, 980] is exact (a row holding +inf,
+    or only -inf, gives NaN, whatever finite stand-in one would use for m).
     With p = exp(out):  vjp = g - p sum(g),  jvp = t - sum(p t)  (both in Tensor ops, so they
     differentiate again)."""
 
@@ -120,8 +122,7 @@ class LogSoftmax(Function):
 
     def forward(self, a):
         xp = backend.xp_of(a)
-        m = a.max(axis=self.axis, keepdims=True)
-        z = a - xp.where(xp.isfinite(m), m, 0)
+        z = a - a.max(axis=self.axis, keepdims=True)
         return z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
 
     def vjp(self, g):
@@ -129,3 +130,20 @@ class LogSoftmax(Function):
 
     def jvp(self, t):
         return None if t is None else t - (self.output().exp() * t).sum(axis=self.axis, keepdims=True)
+
+
+class WeightedSum(Function):
+    """sum(w * x) over every element, for a constant array ``w`` of x's shape (``weights``): a linear
+    functional. nll_loss and cross_entropy are one such op on the log-probabilities, w holding
+    -weight[y_i] / normalizer at each target entry and 0 elsewhere, so their backward is one product.
+    vjp = g w,  jvp = sum(w t)."""
+
+    def forward(self, a):
+        xp = backend.xp_of(a)
+        return xp.asarray(xp.vdot(self.weights, a), dtype=a.dtype)
+
+    def vjp(self, g):
+        return (g * _const(self.weights),)
+
+    def jvp(self, t):
+        return None if t is None else WeightedSum.apply(t, weights=self.weights)
