@@ -287,6 +287,28 @@ def test_hvp_over_parameter_dict_matches_finite_differences_of_the_gradient(devi
         np.testing.assert_allclose(fr[k].numpy(), fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("mode", ["fwd-rev", "rev-rev"])
+def test_hvp_refuses_tangents_that_do_not_match_the_primals(mode):
+    """A tangent of another shape must not broadcast into a wrong answer (rev-rev's <grad, v> would)."""
+    f = lambda x: (x**3).sum()  # noqa: E731
+    with pytest.raises(tg.ShapeError, match=r"tangent shape \(1,\) does not match primal shape \(3,\)"):
+        tg.hvp(f, tg.ones(3), tg.ones(1), mode=mode)
+    with pytest.raises(tg.ShapeError, match="structure"):
+        tg.hvp(lambda d: f(d["a"]), {"a": tg.ones(3)}, {"b": tg.ones(3)}, mode=mode)
+
+
+def test_hvp_rev_rev_differentiates_through_a_tangent_that_requires_grad():
+    """d/dv <H v, w> = H w: the constant-v shortcut of rev-rev must not apply when v is differentiated."""
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    w = tg.tensor([0.5, -1.0], dtype=tg.float64)
+    f = lambda x: (x**3).sum()  # noqa: E731  H = diag(6x)
+
+    def g(v):
+        return (tg.hvp(f, x, v, mode="rev-rev") * w).sum()
+
+    np.testing.assert_allclose(tg.grad(g)(tg.tensor([3.0, 4.0], dtype=tg.float64)).numpy(), 6 * x.numpy() * w.numpy())
+
+
 # --------------------------------------------------------------------------- nested transforms
 
 

@@ -32,6 +32,7 @@ class _State:
     active_levels: set = set()  # forward-mode levels currently open
     ceiling = 1 << 60  # only levels <= ceiling propagate (lowered while a jvp rule runs)
     next_level = 1
+    mutations = 0  # in-place modifications so far (any tensor): nodes recorded since then need no version check
 
 
 _state = _State()
@@ -183,7 +184,7 @@ class Function:
 
     # the engine's own fields live in slots (fast, small); op attributes (axis, index, ...) in the
     # lazily created __dict__
-    __slots__ = ("parents", "needs", "versions", "seq", "out_ref", "out_version", "stack", "__dict__")
+    __slots__ = ("parents", "needs", "versions", "seq", "epoch", "out_ref", "out_version", "stack", "__dict__")
     uses_output = False
     view = False  # output shares memory with parents[0] (and so its version counter)
     moves_device = False  # output lives on another device than the parents (transfers)
@@ -251,6 +252,7 @@ class Function:
                 fn.needs = tuple([p.requires_grad for p in parents])
                 fn.versions = tuple([p._vbox[0] for p in parents])
             fn.seq = next(_sequence)
+            fn.epoch = state.mutations
             if cls.uses_output:  # only the rules read it
                 fn.out_ref = weakref.ref(out)
                 fn.out_version = out._vbox[0]
@@ -428,10 +430,7 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                     found[id(t)] = g
             elif t._retains_grad:
                 _accumulate(t, g if create_graph else _owned(g, seen))
-            for p, v in zip(ctx.parents, ctx.versions):  # _check_versions, inlined
-                if p._vbox[0] != v:
-                    _version_error(ctx)
-            if ctx.uses_output:
+            if ctx.epoch != _state.mutations:  # something was modified in place since this node was recorded
                 _check_versions(ctx)
             grads = _run_rule(ctx.vjp, g) if anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):

@@ -18,6 +18,7 @@ import numbers
 from . import autodiff
 from .errors import GraphError, ShapeError
 from .ops import elementwise as E
+from .ops import reduce as R
 from .tensor import Tensor, zeros_like
 
 # --------------------------------------------------------------------------- pytrees
@@ -302,10 +303,13 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                 flat = [zeros_like(x) for group in watched for x in group]
             else:
                 g = _cotangents(value, watched, create_graph=True)
-                vs = [_as_tensor(v) for t in tangents for v in tree_flatten(t)[0]]
                 dot = None
-                for gi, vi in zip(g, vs):
-                    term = (gi * vi.astype(gi.dtype)).sum()
+                for gi, vi in zip(g, _flat_tangents(tangents, primals)):
+                    vi = vi.to(gi.device).astype(gi.dtype)
+                    if vi.requires_grad or vi._tangents:  # v is differentiated too (nested transforms)
+                        term = (gi * vi).sum()
+                    else:  # a constant v: <g, v> is one op, and its backward one product
+                        term = R.WeightedSum.apply(gi, weights=vi.data)
                     dot = term if dot is None else dot + term
                 keep = dot.requires_grad and _keeps_history([dot], watched, outer)
                 flat = _cotangents(dot, watched, keep) if dot.requires_grad else [zeros_like(x) for x in g]
@@ -313,6 +317,22 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     else:
         raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
     return hv[0] if single else hv
+
+
+def _flat_tangents(tangents, primals):
+    """The tangents' leaves as Tensors, checked against the primals' structure and shapes."""
+    flat = []
+    for p, t in zip(primals, tangents):
+        pl, pdef = tree_flatten(p)
+        tl, tdef = tree_flatten(t)
+        if pdef != tdef:
+            raise ShapeError("hvp: primals and tangents must have the same structure")
+        for a, b in zip(pl, tl):
+            a, b = _as_tensor(a), _as_tensor(b)
+            if a.shape != b.shape:
+                raise ShapeError(f"hvp: tangent shape {b.shape} does not match primal shape {a.shape}")
+            flat.append(b)
+    return flat
 
 
 def jacobian(f, argnums=0, mode="rev"):

@@ -35,6 +35,8 @@ def get_default_dtype():
 def _normalize_axis(axis, ndim, op):
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the general checks
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     out = []
     for a in axes:
@@ -762,6 +764,7 @@ class Tensor:
         if not state.grad_enabled and not state.active_levels:  # the optimizer's case: nothing can record
             fast(self.data, *[self._other(o).data for o in others])
             self._vbox[0] += 1
+            state.mutations += 1
             return self
         others = tuple([self._other(o) for o in others])
         recording = tangents = False
@@ -790,9 +793,18 @@ class Tensor:
             if self._ctx is not None and hasattr(self._ctx, "out_ref"):
                 self._ctx.out_ref = weakref.ref(self)
         self._vbox[0] += 1
+        state.mutations += 1
         return self
 
     def add_(self, other, alpha=1.0):
+        state = autodiff._state
+        if type(other) is Tensor and not state.grad_enabled and not state.active_levels:  # an optimizer step
+            data = self.data
+            data += other.data if alpha == 1 else alpha * other.data
+            self._vbox[0] += 1
+            state.mutations += 1
+            return self
+
         def fast(a, b):
             a += b if alpha == 1 else alpha * b
 

@@ -10,6 +10,7 @@ from .. import backend
 from ..autodiff import Function
 from ..errors import DTypeError, ShapeError
 from .elementwise import _broadcast_tangent, _tangent_sum, _to
+from .reduce import Sum
 
 
 class Matmul(Function):
@@ -68,7 +69,7 @@ class Affine(Function):
         gw = None
         if self.needs[1]:
             gw = _mm(g, x, True, False) if self.tw else _mm(x, g, True, False)
-        return gx, gw, g.sum(axis=0) if self.needs[2] else None
+        return gx, gw, Sum.apply(g, axis=(0,), keepdims=False) if self.needs[2] else None
 
     def jvp(self, tx, tw, tb):
         x, w, b = self.parents

@@ -126,7 +126,7 @@ class LogSoftmax(Function):
         return z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
 
     def vjp(self, g):
-        return (g - self.output().exp() * g.sum(axis=self.axis, keepdims=True),)
+        return (g - self.output().exp() * Sum.apply(g, axis=self.axis, keepdims=True),)
 
     def jvp(self, t):
         return None if t is None else t - (self.output().exp() * t).sum(axis=self.axis, keepdims=True)
