@@ -110,6 +110,18 @@ def weighted_sum_inputs(draw):
     return (x,), {"weights": draw(arrays(x.shape))}
 
 
+@st.composite
+def softmax_ce_inputs(draw):
+    """Logits, one softmax axis (normalized, as the op takes it) and any constant K of their shape."""
+    x = draw(values(NONEMPTY, -5.0, 5.0))
+    return (x,), {"weights": draw(arrays(x.shape)), "axis": (draw(st.integers(0, x.ndim - 1)),)}
+
+
+def _softmax_ce_grad_ref(x, weights, axis):
+    p = np.exp(_log_softmax_ref(x, axis))
+    return weights - p * weights.sum(axis=axis, keepdims=True)
+
+
 def _log_softmax_ref(x, axis):
     """log softmax in float64 by the textbook formula (inputs are moderate, so no shift is needed)."""
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
@@ -319,6 +331,16 @@ CASES = {
         lambda x, weights: R.WeightedSum.apply(x, weights=weights),
         lambda x, weights: np.sum(weights * x),
         weighted_sum_inputs(),
+    ),
+    R.SoftmaxCrossEntropy: Case(
+        lambda x, weights, axis: R.SoftmaxCrossEntropy.apply(x, weights=weights, axis=axis),
+        lambda x, weights, axis: np.sum(weights * _log_softmax_ref(x, axis)),
+        softmax_ce_inputs(),
+    ),
+    R.SoftmaxCrossEntropyGrad: Case(
+        lambda x, weights, axis: R.SoftmaxCrossEntropyGrad.apply(x, weights=weights, axis=axis),
+        _softmax_ce_grad_ref,
+        softmax_ce_inputs(),
     ),
     # ---------------------------------------------------------------- movement and indexing
     M.Reshape: Case(lambda x, shape: x.reshape(shape), np.reshape, reshape_inputs()),

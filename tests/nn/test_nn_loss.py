@@ -110,8 +110,9 @@ def test_cross_entropy_with_probability_targets_and_spatial_dims():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_reduced_nll_with_spatial_dims_agrees_with_the_per_element_form(reduction):
-    """The fused 'mean'/'sum' form (one WeightedSum op) against the per-element 'none' form reduced by
-    hand, on (N, C, H, W) logits with ignored pixels and class weights; and its derivatives."""
+    """The fused 'mean'/'sum' forms (cross_entropy one SoftmaxCrossEntropy op, nll_loss one WeightedSum op)
+    against the per-element 'none' form reduced by hand, on (N, C, H, W) logits with ignored pixels and
+    class weights; and their derivatives, to second order."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 2, 2))
     y = rng.integers(0, 3, (2, 2, 2))
@@ -121,16 +122,21 @@ def test_reduced_nll_with_spatial_dims_agrees_with_the_per_element_form(reductio
     picked_w = np.where(y == -100, 0.0, w[np.where(y == -100, 0, y)])
     expected = none.sum() / (picked_w.sum() if reduction == "mean" else 1.0)
     got = F.cross_entropy(tg.Tensor(x).requires_grad_(), tg.Tensor(y), tg.Tensor(w), reduction=reduction)
-    assert type(got._ctx).__name__ == "WeightedSum"
+    assert type(got._ctx).__name__ == "SoftmaxCrossEntropy"
     assert np.isclose(got.item(), expected)
     logp = np_log_softmax(x, 1)
-    assert np.isclose(F.nll_loss(tg.Tensor(logp), tg.Tensor(y), tg.Tensor(w), reduction=reduction).item(), expected)
+    nll = F.nll_loss(tg.Tensor(logp).requires_grad_(), tg.Tensor(y), tg.Tensor(w), reduction=reduction)
+    assert type(nll._ctx).__name__ == "WeightedSum" and np.isclose(nll.item(), expected)
 
-    def f(logits):
+    def ce(logits):
         return F.cross_entropy(logits, tg.Tensor(y), tg.Tensor(w), reduction=reduction)
 
-    inputs = [tg.Tensor(x)]
-    assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs) and gradgradcheck(f, inputs)
+    def nll(logp):
+        return F.nll_loss(logp, tg.Tensor(y), tg.Tensor(w), reduction=reduction)
+
+    for f, a in [(ce, x), (nll, logp)]:
+        inputs = [tg.Tensor(a)]
+        assert gradcheck(f, inputs) and jvpcheck(f, inputs) and hvpcheck(f, inputs) and gradgradcheck(f, inputs)
 
 
 def test_cross_entropy_mean_ignores_ignored_targets_and_all_ignored_gives_nan():

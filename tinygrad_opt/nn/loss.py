@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..errors import DTypeError, ShapeError
-from ..ops.reduce import WeightedSum
+from ..ops.reduce import SoftmaxCrossEntropy, WeightedSum
 from ..tensor import Tensor
 from .module import Module
 
@@ -119,10 +119,10 @@ def _picked_nll(logp, tgt, weight, ignore_index, op):
     return -(picked * w), w
 
 
-def _reduced_nll(logp, tgt, weight, ignore_index, reduction, op):
-    """The 'sum' or 'mean' NLL as one op: sum(K * logp) with K = -c_i at (i, y_i) and 0 elsewhere, where
+def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
+    """K with sum(K * logp) = the 'sum' or 'mean' NLL: K = -c_i at (i, y_i) and 0 elsewhere, where
     c_i = w[y_i] (0 if ignored), divided by sum_i c_i for 'mean' (0/0 = nan when all are ignored, as in
-    PyTorch). Same value as the picked form; its backward is a single product. ``weight`` is a constant."""
+    PyTorch). ``logp`` only lends its shape and dtype; ``weight`` is a constant."""
     cls = _class_axis(logp)
     safe, valid = _valid_targets(logp, tgt, ignore_index, op)
     xp = backend.xp_of(safe)
@@ -130,13 +130,13 @@ def _reduced_nll(logp, tgt, weight, ignore_index, reduction, op):
     hit = _at_class_axis(safe, logp, cls) == xp.arange(logp.shape[cls]).reshape(_class_shape(logp, cls))
     if weight is None and valid is None:  # every c_i is 1
         scale = (1.0 / safe.size if safe.size else float("nan")) if reduction == "mean" else 1.0
-        return WeightedSum.apply(logp, weights=xp.multiply(hit, -scale, dtype=dtype))
+        return xp.multiply(hit, -scale, dtype=dtype)
     coef = xp.ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
     if weight is not None:
         coef = coef * weight.data.astype(dtype)[safe]
     if reduction == "mean":
         coef = coef / coef.sum()
-    return WeightedSum.apply(logp, weights=hit * _at_class_axis(-coef, logp, cls))
+    return hit * _at_class_axis(-coef, logp, cls)
 
 
 def _constant(weight):
@@ -149,7 +149,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     _check_reduction(reduction, "nll_loss")
     target = _target_array(target, input)
     if reduction != "none" and _constant(weight):
-        return _reduced_nll(input, target, weight, ignore_index, reduction, "nll_loss")
+        return WeightedSum.apply(input, weights=_nll_kernel(input, target, weight, ignore_index, reduction, "nll_loss"))
     loss, w = _picked_nll(input, target, weight, ignore_index, "nll_loss")
     return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
 
@@ -167,9 +167,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     target = _target_array(target, input)
     cls = _class_axis(input)
     n_classes = input.shape[cls]
-    logp = input.log_softmax(axis=cls)
     if target.dtype.kind != "f" and label_smoothing == 0 and reduction != "none" and _constant(weight):
-        return _reduced_nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
+        kernel = _nll_kernel(input, target, weight, ignore_index, reduction, "cross_entropy")
+        return SoftmaxCrossEntropy.apply(input, weights=kernel, axis=(cls,))
+    logp = input.log_softmax(axis=cls)
     w_cls = None if weight is None else weight.reshape(_class_shape(input, cls))
     weighted = logp if w_cls is None else logp * w_cls
     if target.dtype.kind == "f":

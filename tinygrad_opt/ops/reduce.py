@@ -121,9 +121,7 @@ class LogSoftmax(Function):
     uses_output = True
 
     def forward(self, a):
-        xp = backend.xp_of(a)
-        z = a - a.max(axis=self.axis, keepdims=True)
-        return z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        return _log_softmax(a, self.axis)
 
     def vjp(self, g):
         return (g - self.output().exp() * Sum.apply(g, axis=self.axis, keepdims=True),)
@@ -147,3 +145,63 @@ class WeightedSum(Function):
 
     def jvp(self, t):
         return None if t is None else WeightedSum.apply(t, weights=self.weights)
+
+
+def _log_softmax(a, axis):
+    """log softmax of an array along ``axis`` (a tuple), shifted by the max so large logits are exact."""
+    xp = backend.xp_of(a)
+    z = a - a.max(axis=axis, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
+class SoftmaxCrossEntropy(Function):
+    """sum(K * log softmax(x)) over every element, softmax along ``axis``, for a constant K of x's shape
+    (``weights``): cross_entropy as one op (K as in WeightedSum: -weight[y_i] / normalizer at the
+    targets). With D(x) = K - softmax(x) * sum_axis K  (``SoftmaxCrossEntropyGrad``):
+    vjp = g D(x),  jvp = sum(t D(x))."""
+
+    def forward(self, a):
+        xp = backend.xp_of(a)
+        self.logp = _log_softmax(a, self.axis)  # kept for the slope, which needs softmax(x) again
+        return xp.asarray(xp.vdot(self.weights, self.logp), dtype=a.dtype)
+
+    def _slope(self):
+        return SoftmaxCrossEntropyGrad.apply(self.parents[0], axis=self.axis, weights=self.weights, logp=self.logp)
+
+    def vjp(self, g):
+        return (g * self._slope(),)
+
+    def jvp(self, t):
+        return None if t is None else (t * self._slope()).sum()
+
+
+class SoftmaxCrossEntropyGrad(Function):
+    """D(x) = K - p * s with p = softmax(x) along ``axis`` and s = sum_axis K: the gradient of
+    SoftmaxCrossEntropy, as an op of its own so its backward is one product. Its derivatives (for
+    second order): dp = p (dx - sum(p dx)), so  jvp = -s p (t - sum(p t)),  and, the softmax Jacobian
+    being symmetric,  vjp = -p (u - sum(p u)) with u = s h. ``logp``: log softmax(x) when the caller
+    has it already (SoftmaxCrossEntropy does)."""
+
+    logp = None
+
+    def forward(self, a):
+        logp = _log_softmax(a, self.axis) if self.logp is None else self.logp
+        out = backend.xp_of(a).exp(logp)
+        out *= -self.weights.sum(axis=self.axis, keepdims=True)
+        out += self.weights
+        return out
+
+    def _softmax_jvp(self, t):
+        """p (t - sum(p t)): the softmax Jacobian (symmetric) applied to t, in Tensor ops."""
+        p = self.parents[0].log_softmax(self.axis).exp()
+        return p * (t - (p * t).sum(axis=self.axis, keepdims=True))
+
+    def _s(self):
+        return _const(self.weights.sum(axis=self.axis, keepdims=True))
+
+    def vjp(self, h):
+        return (-self._softmax_jvp(h * self._s()),)
+
+    def jvp(self, t):
+        return None if t is None else -(self._s() * self._softmax_jvp(t))
