@@ -201,11 +201,26 @@ def vjp(f, *primals, has_aux=False):
 # --------------------------------------------------------------------------- forward mode
 
 
+def _leaf_pairs(primals, tangents, where):
+    """Per argument ``(treedef, [(primal leaf, tangent leaf), ...])`` as Tensors, after checking that the
+    tangents have the primals' structure and shapes (a tangent must never broadcast)."""
+    out = []
+    for p, t in zip(primals, tangents):
+        pl, pdef = tree_flatten(p)
+        tl, tdef = tree_flatten(t)
+        if pdef != tdef:
+            raise ShapeError(f"{where}: primals and tangents must have the same structure")
+        pairs = []
+        for a, b in zip(pl, tl):
+            a, b = _as_tensor(a), _as_tensor(b)
+            if a.shape != b.shape:
+                raise ShapeError(f"{where}: tangent shape {b.shape} does not match primal shape {a.shape}")
+            pairs.append((a, b))
+        out.append((pdef, pairs))
+    return out
+
+
 def _attach(x, t, level):
-    x = _as_tensor(x)
-    t = _as_tensor(t)
-    if t.shape != x.shape:
-        raise ShapeError(f"jvp: tangent shape {t.shape} does not match primal shape {x.shape}")
     if t.device != x.device:
         t = t.to(x.device)
     t = t.astype(x.dtype)
@@ -236,13 +251,10 @@ def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J tangents)`` in one forward pass (true forward mode, no backward pass)."""
     _, primals, tangents = _argument_tuples(primals, tangents, "jvp")
     with autodiff._forward_level() as level:
-        args = []
-        for p, t in zip(primals, tangents):
-            pl, pdef = tree_flatten(p)
-            tl, tdef = tree_flatten(t)
-            if pdef != tdef:
-                raise ShapeError("jvp: primals and tangents must have the same structure")
-            args.append(tree_unflatten(pdef, [_attach(a, b, level) for a, b in zip(pl, tl)]))
+        args = [
+            tree_unflatten(pdef, [_attach(a, b, level) for a, b in pairs])
+            for pdef, pairs in _leaf_pairs(primals, tangents, "jvp")
+        ]
         out = f(*args)
         out, aux = out if has_aux else (out, None)
 
@@ -304,7 +316,8 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
             else:
                 g = _cotangents(value, watched, create_graph=True)
                 dot = None
-                for gi, vi in zip(g, _flat_tangents(tangents, primals)):
+                vs = [v for _, pairs in _leaf_pairs(primals, tangents, "hvp") for _, v in pairs]
+                for gi, vi in zip(g, vs):
                     vi = vi.to(gi.device).astype(gi.dtype)
                     if vi.requires_grad or vi._tangents:  # v is differentiated too (nested transforms)
                         term = (gi * vi).sum()
@@ -317,22 +330,6 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     else:
         raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
     return hv[0] if single else hv
-
-
-def _flat_tangents(tangents, primals):
-    """The tangents' leaves as Tensors, checked against the primals' structure and shapes."""
-    flat = []
-    for p, t in zip(primals, tangents):
-        pl, pdef = tree_flatten(p)
-        tl, tdef = tree_flatten(t)
-        if pdef != tdef:
-            raise ShapeError("hvp: primals and tangents must have the same structure")
-        for a, b in zip(pl, tl):
-            a, b = _as_tensor(a), _as_tensor(b)
-            if a.shape != b.shape:
-                raise ShapeError(f"hvp: tangent shape {b.shape} does not match primal shape {a.shape}")
-            flat.append(b)
-    return flat
 
 
 def jacobian(f, argnums=0, mode="rev"):
