@@ -146,6 +146,9 @@ def test_cross_entropy_mean_ignores_ignored_targets_and_all_ignored_gives_nan():
     assert np.isclose(got.item(), np_cross_entropy(x.numpy(), y, ignore_index=-1))
     with np.errstate(invalid="ignore"):
         assert np.isnan(F.cross_entropy(x, tg.Tensor([-100, -100, -100])).item())  # 0/0 as in PyTorch
+        empty = tg.Tensor(np.zeros((0, 4)))
+        assert np.isnan(F.cross_entropy(empty, np.zeros(0, dtype=np.int64)).item())  # an empty mean, too
+        assert F.cross_entropy(empty, np.zeros(0, dtype=np.int64), reduction="sum").item() == 0.0
 
 
 def test_cross_entropy_is_exact_and_finite_at_logits_of_1e4():

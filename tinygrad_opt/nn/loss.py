@@ -129,7 +129,7 @@ def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
     dtype = logp.data.dtype
     hit = _at_class_axis(safe, logp, cls) == xp.arange(logp.shape[cls]).reshape(_class_shape(logp, cls))
     if weight is None and valid is None:  # every c_i is 1
-        scale = (1.0 / safe.size if safe.size else float("nan")) if reduction == "mean" else 1.0
+        scale = 1.0 / safe.size if reduction == "mean" else 1.0
         return xp.multiply(hit, -scale, dtype=dtype)
     coef = xp.ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
     if weight is not None:
@@ -139,8 +139,10 @@ def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
     return hit * _at_class_axis(-coef, logp, cls)
 
 
-def _constant(weight):
-    return weight is None or not weight.requires_grad
+def _fusable(target, weight):
+    """Whether the reduced NLL can be the one-op form: constant class weights and at least one target
+    (an empty 'mean' is 0/0 = nan, which the per-element form gives)."""
+    return target.size > 0 and (weight is None or not weight.requires_grad)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -148,7 +150,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     'mean' divides by sum_i w[y_i] over the non-ignored targets (PyTorch's weighted mean)."""
     _check_reduction(reduction, "nll_loss")
     target = _target_array(target, input)
-    if reduction != "none" and _constant(weight):
+    if reduction != "none" and _fusable(target, weight):
         return WeightedSum.apply(input, weights=_nll_kernel(input, target, weight, ignore_index, reduction, "nll_loss"))
     loss, w = _picked_nll(input, target, weight, ignore_index, "nll_loss")
     return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
@@ -167,7 +169,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     target = _target_array(target, input)
     cls = _class_axis(input)
     n_classes = input.shape[cls]
-    if target.dtype.kind != "f" and label_smoothing == 0 and reduction != "none" and _constant(weight):
+    if target.dtype.kind != "f" and label_smoothing == 0 and reduction != "none" and _fusable(target, weight):
         kernel = _nll_kernel(input, target, weight, ignore_index, reduction, "cross_entropy")
         return SoftmaxCrossEntropy.apply(input, weights=kernel, axis=(cls,))
     logp = input.log_softmax(axis=cls)
