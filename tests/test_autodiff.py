@@ -116,6 +116,38 @@ def test_autograd_grad_of_unreachable_input(device):
     assert gx.item() == 3.0 and gy is None
 
 
+class _CountingIdentity(autodiff.Function):
+    """y = x, counting its VJP calls (to see which branches a sweep visits)."""
+
+    calls = 0
+
+    def forward(self, a):
+        return a.copy()
+
+    def vjp(self, g):
+        type(self).calls += 1
+        return (g,)
+
+    def jvp(self, t):
+        return t
+
+
+def test_autograd_grad_prunes_branches_that_do_not_reach_the_inputs(device):
+    """With inputs given, only branches leading to them run their VJPs (unless prune=False, which the
+    transforms pass only when the inputs are the only leaves requiring grad); the answer is the same."""
+    x, w = leaf([1.0, 2.0], device), leaf([3.0, 4.0], device)
+    for prune, calls in [(True, 0), (False, 1)]:
+        _CountingIdentity.calls = 0
+        out = (x * x).sum() + _CountingIdentity.apply(w).sum()
+        (gx,) = autodiff.grad(out, [x], prune=prune)
+        np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+        assert _CountingIdentity.calls == calls
+    _CountingIdentity.calls = 0  # value_and_grad over x with w closed over: w's branch is pruned
+    value, gx = tg.value_and_grad(lambda x: (x * x).sum() + _CountingIdentity.apply(w).sum())(x)
+    np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+    assert _CountingIdentity.calls == 0 and value.requires_grad
+
+
 # --------------------------------------------------------------------------- in-place semantics
 
 

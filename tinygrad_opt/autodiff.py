@@ -342,6 +342,24 @@ def _toposort(roots) -> list:
     return order
 
 
+def _reaches_leaf(roots, excluded: set) -> bool:
+    """Whether a leaf that requires grad, other than those in ``excluded``, is reachable from roots
+    through requires_grad edges (a depth-first search that stops at the first one)."""
+    stack, visited = list(roots), set()
+    while stack:
+        t = stack.pop()
+        if t in visited or not t.requires_grad:
+            continue
+        visited.add(t)
+        ctx = t._ctx
+        if ctx is None:
+            if t not in excluded:
+                return True
+        elif ctx.parents is not None:
+            stack.extend(ctx.parents)
+    return False
+
+
 def _check_versions(ctx: Function) -> None:
     for p, v in zip(ctx.parents, ctx.versions):
         if p._vbox[0] != v:
@@ -374,7 +392,7 @@ def _owned(g, seen: set):
     return g
 
 
-def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_graph=None):
+def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_graph=None, prune=True):
     """Reverse sweep from ``roots`` seeded with ``cotangents``.
 
     With ``inputs=None`` gradients accumulate into ``.grad`` of leaves (and of retain_grad tensors);
@@ -387,19 +405,24 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
     """
     if retain_graph is None:
         retain_graph = create_graph
-    relevant = target_ids = None
+    relevant = targets = None
     if inputs is not None:
-        target_ids = {id(t) for t in inputs}
+        targets = set(inputs)
+    if inputs is not None and prune:
         relevant = set()
         for t in _toposort(roots):  # inputs before consumers: relevant if it is a target or reaches one
-            ctx = t._ctx
-            if id(t) in target_ids or (ctx is not None and any(id(p) in relevant for p in ctx.parents)):
-                relevant.add(id(t))
+            if t in targets:
+                relevant.add(t)
+            elif t._ctx is not None:
+                for p in t._ctx.parents:
+                    if p in relevant:
+                        relevant.add(t)
+                        break
     cots: dict = {}
     heap: list = []
     leaves: list = []
     for r, g in zip(roots, cotangents):
-        if relevant is not None and id(r) not in relevant:
+        if relevant is not None and r not in relevant:
             continue
         if r in cots:
             cots[r] = cots[r] + g
@@ -425,16 +448,16 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                     f"tensors were freed after the first backward); pass retain_graph=True to the first "
                     f"backward if you need to backward twice"
                 )
-            if target_ids is not None:
-                if id(t) in target_ids:
-                    found[id(t)] = g
+            if targets is not None:
+                if t in targets:
+                    found[t] = g
             elif t._retains_grad:
                 _accumulate(t, g if create_graph else _owned(g, seen))
             if ctx.epoch != _state.mutations:  # something was modified in place since this node was recorded
                 _check_versions(ctx)
             grads = _run_rule(ctx.vjp, g) if anomaly else ctx.vjp(g)
             for p, pg, need in zip(ctx.parents, grads, ctx.needs):
-                if pg is None or not need or (relevant is not None and id(p) not in relevant):
+                if pg is None or not need or (relevant is not None and p not in relevant):
                     continue
                 if pg.data.shape != p.data.shape:
                     raise ShapeError(
@@ -456,12 +479,12 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
                 ctx.out_ref = None
         for t in leaves:
             g = cots.pop(t)
-            if target_ids is not None:
-                found[id(t)] = g
+            if targets is not None:
+                found[t] = g
             else:
                 _accumulate(t, g if create_graph else _owned(g, seen))
     if inputs is not None:
-        return [found.get(id(t)) for t in inputs]
+        return [found.get(t) for t in inputs]
     return None
 
 
@@ -471,10 +494,12 @@ def _accumulate(t, g) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=None, allow_unused=False, prune=True):
     """PyTorch-style ``autograd.grad``: cotangents of ``inputs`` for ``outputs`` seeded with ``grad_outputs``.
 
     Leaves ``.grad`` untouched. With ``create_graph=True`` the results carry history (double backward).
+    ``prune=False`` skips the pass that finds the branches leading to ``inputs``; pass it only when every
+    branch does (the inputs are the only leaves that require grad), else work is wasted beyond them.
     """
     Tensor = _Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -488,7 +513,7 @@ def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise GraphError(f"grad: input {i} (shape {x.shape}) does not require grad; call x.requires_grad_() first")
-    res = run_backward(outputs, seeds, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    res = run_backward(outputs, seeds, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph, prune=prune)
     for i, r in enumerate(res):
         if r is None and not allow_unused:
             raise GraphError(

@@ -113,13 +113,14 @@ def _keeps_history(outputs, watched, outer) -> bool:
         return True
     if not autodiff.is_grad_enabled():
         return False
-    inner = {id(x) for group in watched for x in group}
-    return any(t.is_leaf and t.requires_grad and id(t) not in inner for t in autodiff._toposort(outputs))
+    return autodiff._reaches_leaf(outputs, {x for group in watched for x in group})
 
 
-def _cotangents(value, leaves, create_graph, retain_graph=None, seed=None):
+def _cotangents(value, leaves, create_graph, retain_graph=None, seed=None, prune=True):
     flat = [x for group in leaves for x in group]
-    res = autodiff.grad(value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True)
+    res = autodiff.grad(
+        value, flat, seed, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True, prune=prune
+    )
     return [r if r is not None else zeros_like(x) for r, x in zip(res, flat)]
 
 
@@ -149,7 +150,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
         if not value.requires_grad:
             grads = [zeros_like(x) for group in watched for x in group]
         else:
-            grads = _cotangents(value, watched, create_graph=_keeps_history([value], watched, outer))
+            keep = _keeps_history([value], watched, outer)
+            # nothing to keep (and grad mode on): the watched leaves are the only ones requiring grad, so
+            # every branch leads to them and there is nothing to prune
+            grads = _cotangents(value, watched, create_graph=keep, prune=keep or not autodiff.is_grad_enabled())
         result = _regroup(grads, watched, defs)
         result = result[0] if isinstance(argnums, numbers.Integral) else tuple(result)
         return ((value, aux), result) if has_aux else (value, result)
