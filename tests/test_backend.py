@@ -245,3 +245,49 @@ def test_hvp_on_cuda_matches_cpu():
         x, v = tg.tensor(xs, dtype="float64", device=dev), tg.tensor(vs, dtype="float64", device=dev)
         out[dev] = tg.hvp(f, x, v).numpy()
     np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- the C allocator
+
+_ALLOC_PROBE = """
+import resource, sys
+import numpy as np
+import tinygrad_opt.backend as b
+if sys.argv[1] == "call":
+    assert b.retain_freed_memory() is True
+for _ in range(3):  # warm up, then count the page faults of freeing and re-allocating 8 MiB blocks
+    [np.ones(1 << 21, np.float32) for _ in range(4)]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    [np.ones(1 << 21, np.float32) for _ in range(4)]
+print(b.memory_retained, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _probe(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _ALLOC_PROBE, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    assert out.returncode == 0, out.stderr
+    retained, faults = out.stdout.split()
+    return retained == "True", int(faults)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+def test_retain_freed_memory_stops_the_page_faults_of_reallocating_large_arrays():
+    """Without it, each freed 8 MiB block goes back to the OS and its pages fault in again (~2,000 per
+    round here); with it (by call or by TINYGRAD_OPT_RETAIN_MEMORY=1) the blocks are reused."""
+    retained, faults = _probe("none", env={"TINYGRAD_OPT_RETAIN_MEMORY": "0"})
+    assert not retained and faults > 20 * 1000
+    for how in [
+        _probe("call", env={"TINYGRAD_OPT_RETAIN_MEMORY": "0"}),
+        _probe("none", env={"TINYGRAD_OPT_RETAIN_MEMORY": "1"}),
+    ]:
+        retained, faults = how
+        assert retained and faults < 20 * 100
+    with pytest.raises(ValueError, match="trim_threshold"):
+        backend.retain_freed_memory(trim_threshold=2**40)
