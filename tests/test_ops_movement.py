@@ -234,3 +234,48 @@ DIM_KEYWORD = {  # PyTorch's dim= must select the axis even where axis= has a no
 def test_dim_keyword_selects_the_axis(name):
     with_dim, with_axis = DIM_KEYWORD[name]
     np.testing.assert_array_equal(with_dim(t64(X)).numpy(), with_axis(t64(X)).numpy())
+
+
+# --------------------------------------------------------------------------- large broadcasts
+
+
+from tinygrad_opt.ops.movement import broadcast  # noqa: E402
+
+BROADCASTS = [  # (source, target, axes left as stride-0 views); short axes near the end of a large result repeat
+    ((64, 8, 13, 1, 13, 1), (64, 8, 13, 2, 13, 2), ()),  # max-pool windows: fully materialized
+    ((8, 1, 128, 1), (4, 8, 3, 128, 3), (0, 2)),  # only the innermost short axis repeats
+    ((1, 20000), (3, 20000), (0,)),  # long rows follow the broadcast axis: a view is fast
+    ((2000, 1), (2000, 100), (1,)),  # the broadcast axis is too long to repeat
+    ((4, 1, 1), (4, 2, 2), (1, 2)),  # a small result stays a view
+]
+
+
+@pytest.mark.parametrize("source, target, views", BROADCASTS)
+def test_broadcast_is_numpys_even_when_it_repeats_axes_into_memory(source, target, views):
+    a = np.random.default_rng(0).standard_normal(source)
+    got = broadcast(a, target)
+    assert got.shape == target and np.array_equal(got, np.broadcast_to(a, target))
+    assert not got.flags.writeable  # a view, or a copy made read-only like one
+    assert tuple(i for i, st in enumerate(got.strides) if st == 0) == views
+
+
+def test_max_pool_backward_at_a_size_that_materializes_broadcasts():
+    """(4, 8, 32, 32) pools with 2x2 windows: the cotangent goes to each window's maximum (shared when
+    tied), as a direct NumPy computation says; and expand's VJP is still the sum."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal((4, 8, 32, 32)), 1)  # coarse grid: ties within windows occur
+    g = rng.standard_normal((4, 8, 16, 16))
+    xt = tg.tensor(x, requires_grad=True)
+    (tg.max_pool2d(xt, 2) * tg.tensor(g)).sum().backward()
+    win = x.reshape(4, 8, 16, 2, 16, 2)
+    hit = win == win.max(axis=(3, 5), keepdims=True)
+    want = (hit / hit.sum(axis=(3, 5), keepdims=True)) * g.reshape(4, 8, 16, 1, 16, 1)
+    assert hit.sum() > x.size // 4  # some windows do tie
+    np.testing.assert_allclose(xt.grad.numpy(), want.reshape(x.shape), rtol=1e-12)
+    y = tg.tensor(rng.standard_normal((64, 1, 16, 1)), requires_grad=True)
+    out = y.expand(64, 4, 16, 2)
+    assert np.array_equal(out.numpy(), np.broadcast_to(y.numpy(), (64, 4, 16, 2)))
+    (out * tg.tensor(np.arange(64 * 4 * 16 * 2.0).reshape(64, 4, 16, 2))).sum().backward()  # 8192 elements: a view
+    np.testing.assert_allclose(
+        y.grad.numpy(), np.arange(64 * 4 * 16 * 2.0).reshape(64, 4, 16, 2).sum(axis=(1, 3), keepdims=True)
+    )

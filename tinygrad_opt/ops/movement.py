@@ -7,8 +7,33 @@ Gather and scatter-add are each other's VJP; with repeated indices the scatter a
 
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..autodiff import Function
+
+_DENSE_MIN = 1 << 14  # results at least this large ...
+_DENSE_AXIS = 8  # ... repeat broadcast axes up to this long into memory ...
+_DENSE_INNER = 64  # ... when fewer elements than this follow them
+
+
+def broadcast(a, shape):
+    """``a`` broadcast to ``shape`` (NumPy rules): a view, except that in a large result, short broadcast
+    axes near the end are repeated into memory. NumPy's loops run along the innermost axes, and a
+    stride-0 axis of length 2 there makes every elementwise op on the result crawl: max-pool's
+    backward over (N, C, H/2, 2, W/2, 2) windows multiplied 5x slower through such a view."""
+    xp = backend.xp_of(a)
+    shape = tuple(shape)
+    if math.prod(shape) >= _DENSE_MIN:
+        a = a.reshape((1,) * (len(shape) - a.ndim) + a.shape)
+        repeated = False
+        for ax in range(a.ndim - 1, -1, -1):
+            n = shape[ax]
+            if a.shape[ax] == 1 and 1 < n <= _DENSE_AXIS and math.prod(shape[ax + 1 :]) < _DENSE_INNER:
+                a, repeated = xp.repeat(a, n, axis=ax), True
+        if repeated and isinstance(a, backend.np.ndarray):
+            a.flags.writeable = False  # read-only, like the view it stands for
+    return a if a.shape == shape else xp.broadcast_to(a, shape)
 
 
 def index_add(out, index, values, basic: bool):
@@ -57,7 +82,7 @@ class Expand(Function):
     view = True
 
     def forward(self, a):
-        return backend.xp_of(a).broadcast_to(a, self.shape)
+        return broadcast(a, self.shape)
 
     def vjp(self, g):
         return (g.sum_to(self.parents[0].shape),)

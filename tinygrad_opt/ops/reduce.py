@@ -9,6 +9,7 @@ import itertools
 from .. import backend
 from ..autodiff import Function
 from .elementwise import _const
+from .movement import broadcast
 
 _SMALL = 16  # reduce at most this many elements per output as an elementwise loop...
 _MANY = 1 << 14  # ...and only when the array is this large (below it the loop's per-call cost dominates)
@@ -68,9 +69,11 @@ class Max(Function):
 
     def _weight(self):
         x = self.parents[0].data
-        hit = x == reduce_axes("max", x, self.axis, True)
-        w = hit / reduce_axes("sum", hit.astype(x.dtype), self.axis, True)
-        return _const(w.astype(x.dtype, copy=False))
+        w = (x == broadcast(reduce_axes("max", x, self.axis, True), x.shape)).astype(x.dtype)
+        ties = reduce_axes("sum", w, self.axis, True)
+        if ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1):  # ties are rare: skip the division
+            w /= broadcast(ties, x.shape)  # shared among tied maxima; 0/0 = NaN where the max was NaN
+        return _const(w)
 
     def vjp(self, g):
         x = self.parents[0]
