@@ -18,7 +18,6 @@ import numbers
 from . import autodiff
 from .errors import GraphError, ShapeError
 from .ops import elementwise as E
-from .ops import reduce as R
 from .tensor import Tensor, zeros_like
 
 # --------------------------------------------------------------------------- pytrees
@@ -305,7 +304,8 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     """Hessian-vector product H v of scalar f at ``primals`` (H over all primals jointly).
 
     ``mode='fwd-rev'``: jvp of the gradient (one forward pass with tangents + one backward pass).
-    ``mode='rev-rev'``: gradient of <grad f, v> (two backward passes). Both agree.
+    ``mode='rev-rev'``: gradient of <grad f, v>, i.e. the recorded gradient's VJP with v (two backward
+    passes). Both agree.
     """
     single, primals, tangents = _argument_tuples(primals, tangents, "hvp")
     nums = tuple(range(len(primals)))
@@ -319,17 +319,16 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                 flat = [zeros_like(x) for group in watched for x in group]
             else:
                 g = _cotangents(value, watched, create_graph=True)
-                dot = None
                 vs = [v for _, pairs in _leaf_pairs(primals, tangents, "hvp") for _, v in pairs]
-                for gi, vi in zip(g, vs):
-                    vi = vi.to(gi.device).astype(gi.dtype)
-                    if vi.requires_grad or vi._tangents:  # v is differentiated too (nested transforms)
-                        term = (gi * vi).sum()
-                    else:  # a constant v: <g, v> is one op, and its backward one product
-                        term = R.WeightedSum.apply(gi, weights=vi.data)
-                    dot = term if dot is None else dot + term
-                keep = dot.requires_grad and _keeps_history([dot], watched, outer)
-                flat = _cotangents(dot, watched, keep) if dot.requires_grad else [zeros_like(x) for x in g]
+                # H v = J_g^T v (H is symmetric): one backward pass through the recorded gradient seeded
+                # with v itself, rather than the gradient of <g, v> (no dot products, no scaling by 1)
+                live = [(gi, vi.to(gi.device).astype(gi.dtype)) for gi, vi in zip(g, vs) if gi.requires_grad]
+                if live:
+                    outs, seeds = [gi for gi, _ in live], [vi for _, vi in live]
+                    keep = _keeps_history(outs + [vi for vi in seeds if vi.requires_grad], watched, outer)
+                    flat = _cotangents(outs, watched, keep, seed=seeds)
+                else:
+                    flat = [zeros_like(x) for x in g]
         hv = tuple(_regroup(flat, watched, defs))
     else:
         raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
