@@ -361,25 +361,19 @@ def _reaches_leaf(roots, excluded: set) -> bool:
 
 
 def _check_versions(ctx: Function) -> None:
-    for p, v in zip(ctx.parents, ctx.versions):
-        if p._vbox[0] != v:
-            _version_error(ctx)
-    if ctx.uses_output:
-        out = ctx.out_ref()
-        if out is not None and out._vbox[0] != ctx.out_version:
-            raise InplaceError(
-                f"{type(ctx).__name__}: its output of shape {out.shape}, saved for backward, was modified in "
-                f"place; clone it before modifying it"
-            )
-
-
-def _version_error(ctx: Function) -> None:
     for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
         if p._vbox[0] != v:
             raise InplaceError(
                 f"{type(ctx).__name__}: input {i} of shape {p.shape}, saved for backward, was modified in "
                 f"place (version {v} -> {p._vbox[0]}); clone it before the in-place op or make the update "
                 f"out of place"
+            )
+    if ctx.uses_output:
+        out = ctx.out_ref()
+        if out is not None and out._vbox[0] != ctx.out_version:
+            raise InplaceError(
+                f"{type(ctx).__name__}: its output of shape {out.shape}, saved for backward, was modified in "
+                f"place; clone it before modifying it"
             )
 
 
@@ -408,16 +402,16 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
     relevant = targets = None
     if inputs is not None:
         targets = set(inputs)
-    if inputs is not None and prune:
-        relevant = set()
-        for t in _toposort(roots):  # inputs before consumers: relevant if it is a target or reaches one
-            if t in targets:
-                relevant.add(t)
-            elif t._ctx is not None:
-                for p in t._ctx.parents:
-                    if p in relevant:
-                        relevant.add(t)
-                        break
+        if prune:
+            relevant = set()
+            for t in _toposort(roots):  # inputs before consumers: relevant if it is a target or reaches one
+                if t in targets:
+                    relevant.add(t)
+                elif t._ctx is not None:
+                    for p in t._ctx.parents:
+                        if p in relevant:
+                            relevant.add(t)
+                            break
     cots: dict = {}
     heap: list = []
     leaves: list = []

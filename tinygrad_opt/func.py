@@ -325,7 +325,7 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                 live = [(gi, vi.to(gi.device).astype(gi.dtype)) for gi, vi in zip(g, vs) if gi.requires_grad]
                 if live:
                     outs, seeds = [gi for gi, _ in live], [vi for _, vi in live]
-                    keep = _keeps_history(outs + [vi for vi in seeds if vi.requires_grad], watched, outer)
+                    keep = _keeps_history(outs + seeds, watched, outer)  # a v that requires grad keeps history
                     flat = _cotangents(outs, watched, keep, seed=seeds)
                 else:
                     flat = [zeros_like(x) for x in g]

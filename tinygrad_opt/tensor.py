@@ -763,9 +763,7 @@ class Tensor:
         state = autodiff._state
         if not state.grad_enabled and not state.active_levels:  # the optimizer's case: nothing can record
             fast(self.data, *[self._other(o).data for o in others])
-            self._vbox[0] += 1
-            state.mutations += 1
-            return self
+            return self._modified()
         others = tuple([self._other(o) for o in others])
         recording = tangents = False
         for t in (self, *others):
@@ -792,8 +790,13 @@ class Tensor:
             self._tangents = result._tangents
             if self._ctx is not None and hasattr(self._ctx, "out_ref"):
                 self._ctx.out_ref = weakref.ref(self)
+        return self._modified()
+
+    def _modified(self):
+        """Record an in-place change: the version counter catches stale saved tensors in backward, and
+        the global count tells the sweep which nodes need that check at all. Every in-place path ends here."""
         self._vbox[0] += 1
-        state.mutations += 1
+        autodiff._state.mutations += 1
         return self
 
     def add_(self, other, alpha=1.0):
@@ -801,9 +804,7 @@ class Tensor:
         if type(other) is Tensor and not state.grad_enabled and not state.active_levels:  # an optimizer step
             data = self.data
             data += other.data if alpha == 1 else alpha * other.data
-            self._vbox[0] += 1
-            state.mutations += 1
-            return self
+            return self._modified()
 
         def fast(a, b):
             a += b if alpha == 1 else alpha * b

@@ -109,12 +109,17 @@ def _at_class_axis(a, logp, cls):
     return a.reshape(logp.shape[:cls] + (1,) + logp.shape[cls + 1 :])
 
 
+def _target_mask(safe, valid, dtype):
+    """1 for each counted target, 0 for each ignored one, as an array of ``dtype``."""
+    return backend.xp_of(safe).ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
+
+
 def _picked_nll(logp, tgt, weight, ignore_index, op):
     """(-w[y] log p[y] per element (0 where ignored), w[y] (0 where ignored)) for integer targets."""
     cls = _class_axis(logp)
     safe, valid = _valid_targets(logp, tgt, ignore_index, op)
     picked = logp.take_along_axis(_at_class_axis(safe, logp, cls), axis=cls).squeeze(cls)
-    mask = Tensor(backend.xp_of(safe).ones(safe.shape, logp.dtype) if valid is None else valid.astype(logp.dtype))
+    mask = Tensor(_target_mask(safe, valid, logp.dtype))
     w = mask if weight is None else weight[safe] * mask
     return -(picked * w), w
 
@@ -131,7 +136,7 @@ def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
     if weight is None and valid is None:  # every c_i is 1
         scale = 1.0 / safe.size if reduction == "mean" else 1.0
         return xp.multiply(hit, -scale, dtype=dtype)
-    coef = xp.ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
+    coef = _target_mask(safe, valid, dtype)
     if weight is not None:
         coef = coef * weight.data.astype(dtype)[safe]
     if reduction == "mean":

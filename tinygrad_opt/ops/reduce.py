@@ -140,14 +140,19 @@ class WeightedSum(Function):
     vjp = g w,  jvp = sum(w t)."""
 
     def forward(self, a):
-        xp = backend.xp_of(a)
-        return xp.asarray(xp.vdot(self.weights, a), dtype=a.dtype)
+        return _weighted_total(self.weights, a)
 
     def vjp(self, g):
         return (g * _const(self.weights),)
 
     def jvp(self, t):
         return None if t is None else WeightedSum.apply(t, weights=self.weights)
+
+
+def _weighted_total(weights, a):
+    """sum(weights * a) over every element as a 0-d array of a's dtype (one dot product, no temporary)."""
+    xp = backend.xp_of(a)
+    return xp.asarray(xp.vdot(weights, a), dtype=a.dtype)
 
 
 def _log_softmax(a, axis):
@@ -165,9 +170,8 @@ class SoftmaxCrossEntropy(Function):
     vjp = g D(x),  jvp = sum(t D(x))."""
 
     def forward(self, a):
-        xp = backend.xp_of(a)
         self.logp = _log_softmax(a, self.axis)  # kept for the slope, which needs softmax(x) again
-        return xp.asarray(xp.vdot(self.weights, self.logp), dtype=a.dtype)
+        return _weighted_total(self.weights, self.logp)
 
     def _slope(self):
         return SoftmaxCrossEntropyGrad.apply(self.parents[0], axis=self.axis, weights=self.weights, logp=self.logp)
