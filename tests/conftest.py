@@ -33,12 +33,31 @@ def pytest_addoption(parser):
     )
 
 
+def _requested_device(config) -> str:
+    return tg.backend.parse_device(config.getoption("--device"))
+
+
 @pytest.fixture(scope="session")
 def device(request):
-    dev = request.config.getoption("--device")
+    dev = _requested_device(request.config)
     if dev != "cpu" and not tg.cuda_available():
         pytest.skip(f"device {dev!r} requested but CUDA is unavailable (no CuPy or no GPU)")
-    return tg.backend.parse_device(dev)
+    return dev
+
+
+@pytest.fixture(autouse=True)
+def _default_device(request):
+    """Under ``--device cuda`` every test runs with cuda as the default device, so each tensor a test
+    makes without ``device=`` (NumPy data, lists, factories, layers) lives there: the whole suite is
+    device-generic. Tests that need the CPU say ``device='cpu'``."""
+    dev = _requested_device(request.config)
+    if dev == "cpu" or not tg.cuda_available():
+        yield
+        return
+    previous = tg.backend._default_device
+    tg.set_default_device(dev)
+    yield
+    tg.backend._default_device = previous
 
 
 def pytest_collection_modifyitems(config, items):

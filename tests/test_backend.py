@@ -107,7 +107,7 @@ def test_tensor_lives_on_requested_device(device):
 
 
 def test_round_trip_through_device_is_differentiable(device):
-    x = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    x = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True, device="cpu")
     y = x.to(device) * 3
     assert y.device == device
     z = y.cpu()
@@ -119,8 +119,8 @@ def test_round_trip_through_device_is_differentiable(device):
 
 def test_ops_on_mismatched_devices_name_both():
     # CuPy is not needed to exercise the check: relabel a CPU tensor as if it lived on another device.
-    a = tg.ones(2)
-    b = tg.ones(2)
+    a = tg.ones(2, device="cpu")
+    b = tg.ones(2, device="cpu")
     b._device = "cuda:1"
     with pytest.raises(DeviceError, match=r"cpu and cuda:1.*\.to\(device\)"):
         a + b
@@ -129,9 +129,9 @@ def test_ops_on_mismatched_devices_name_both():
 @pytest.mark.cuda
 def test_ops_on_cpu_and_cuda_raise_naming_both():
     with pytest.raises(DeviceError, match=r"cpu and cuda:0"):
-        tg.ones(2) + tg.ones(2, device="cuda")
+        tg.ones(2, device="cpu") + tg.ones(2, device="cuda")
     with pytest.raises(DeviceError, match=r"cuda:0 and cpu"):
-        tg.ones(2, device="cuda") @ tg.ones(2)
+        tg.ones(2, device="cuda") @ tg.ones(2, device="cpu")
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -175,7 +175,7 @@ def test_generator_objects_are_independent_of_the_global_one():
 
 
 def test_generator_state_round_trip():
-    gen = tg.Generator(5)
+    gen = tg.Generator(5, device="cpu")
     tg.rand(3, generator=gen)
     state = gen.get_state()
     a = tg.rand(4, generator=gen).numpy()

@@ -204,11 +204,13 @@ class Function:
     @classmethod
     def apply(cls, *parents, **attrs):
         fn = cls.__new__(cls)
-        if attrs:
-            fn.__dict__.update(attrs)
-        fn.parents = parents
         first = parents[0]
         device = first._device
+        if attrs:
+            if device != "cpu" or backend._cupy is not None:
+                _place_constants(attrs, device)
+            fn.__dict__.update(attrs)
+        fn.parents = parents
         n = len(parents)
         if n == 2:
             second = parents[1]
@@ -270,6 +272,24 @@ class Function:
         if state.active_levels:
             _propagate_tangents(fn, out)
         return out
+
+
+def _place_constants(attrs: dict, device: str) -> None:
+    """Move the arrays among an op's constant parameters (weights, masks, index arrays, also inside
+    index tuples) to the device of its inputs: the one place where constants follow their op."""
+    for key, value in attrs.items():
+        placed = _placed(value, device)
+        if placed is not value:
+            attrs[key] = placed
+
+
+def _placed(value, device: str):
+    if type(value) is tuple:
+        items = tuple([_placed(v, device) for v in value])
+        return value if all(a is b for a, b in zip(items, value)) else items
+    if backend.is_array(value) and not isinstance(value, backend.np.generic) and backend.device_of(value) != device:
+        return backend.asarray(value, device=device)
+    return value
 
 
 def _device_error(cls, device, other):

@@ -16,24 +16,43 @@ from .errors import DeviceError
 
 ENV_DEVICE = "TINYGRAD_OPT_DEVICE"
 ENV_RETAIN_MEMORY = "TINYGRAD_OPT_RETAIN_MEMORY"
+ENV_FAKE_CUDA = "TINYGRAD_OPT_FAKE_CUDA"
 _INSTALL_HINT = "install the CUDA extra with `pip install 'tinygrad_opt[cuda]'` on a machine with an NVIDIA GPU"
 
-_cupy = None
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+FAKE_CUDA = _env_flag(ENV_FAKE_CUDA)
+"""Test-only: 'cuda' is the NumPy-backed stand-in device of ``tinygrad_opt.testing.fake_cuda``, which
+mixes with CPU arrays only where CuPy's arrays do and counts kernels and host transfers. Read once,
+when this module loads."""
+
+_cupy = None  # the CuPy module (or the stand-in), once loaded
+_cupyx = None  # its cupyx namespace (scatter_add, scipy.special)
 _cupy_error: Exception | None = None
 
 
 def _load_cupy():
     """Import CuPy on first use and check that a GPU answers; raise DeviceError otherwise."""
-    global _cupy, _cupy_error
+    global _cupy, _cupyx, _cupy_error
     if _cupy is not None:
+        return _cupy
+    if FAKE_CUDA:
+        from .testing import fake_cuda
+
+        _cupy, _cupyx = fake_cuda, fake_cuda.cupyx
         return _cupy
     if _cupy_error is None:
         try:
             import cupy
+            import cupyx
+            import cupyx.scipy.special  # noqa: F401  (erf)
 
             if cupy.cuda.runtime.getDeviceCount() < 1:
                 raise RuntimeError("no CUDA device found")
-            _cupy = cupy
+            _cupy, _cupyx = cupy, cupyx
             return cupy
         except Exception as exc:  # ImportError, CUDARuntimeError, ...
             _cupy_error = exc
@@ -93,6 +112,23 @@ def xp_of(array):
     return np if isinstance(array, (np.ndarray, np.generic)) else _load_cupy()
 
 
+def is_device_array(x) -> bool:
+    """A CUDA array (CuPy's, or the stand-in's)."""
+    if _cupy is None:
+        if not type(x).__module__.startswith("cupy"):
+            return False
+        try:
+            _load_cupy()
+        except DeviceError:
+            return False
+    return isinstance(x, _cupy.ndarray)
+
+
+def is_array(x) -> bool:
+    """An array of either library (NumPy scalars included)."""
+    return isinstance(x, (np.ndarray, np.generic)) or is_device_array(x)
+
+
 def device_of(array) -> str:
     if isinstance(array, (np.ndarray, np.generic)):
         return "cpu"
@@ -115,10 +151,11 @@ class _on:
 
 
 def asarray(data, dtype=None, device: str = "cpu"):
-    """Convert data (array of either library, scalar, nested list) to an array on ``device``."""
+    """Convert data (array of either library, scalar, nested list) to an array on ``device``: the one
+    explicit place where data crosses between host and GPU."""
     if device == "cpu":
-        if not isinstance(data, (np.ndarray, np.generic)) and hasattr(data, "get"):
-            data = data.get()  # cupy -> numpy
+        if is_device_array(data):
+            data = data.get()  # device -> host
         return np.asarray(data, dtype=dtype)
     cp = _load_cupy()
     with _on(device):
@@ -126,24 +163,38 @@ def asarray(data, dtype=None, device: str = "cpu"):
 
 
 def to_numpy(array) -> np.ndarray:
-    return (
-        array
-        if isinstance(array, np.ndarray)
-        else (np.asarray(array) if isinstance(array, np.generic) else array.get())
-    )
+    if isinstance(array, np.ndarray):
+        return array
+    return np.asarray(array) if isinstance(array, np.generic) else array.get()
+
+
+def to_device(array, device: str):
+    """``array`` on ``device`` (the same object when it is there already)."""
+    if device_of(array) == device:
+        return array
+    return asarray(array, device=device)
 
 
 def erf(x):
     """Elementwise error function for either library (SciPy when present, else math.erf)."""
     if not isinstance(x, (np.ndarray, np.generic)):  # 0-d NumPy results are np.generic scalars
-        import cupyx.scipy.special as cs
-
-        return cs.erf(x)
+        _load_cupy()
+        return _cupyx.scipy.special.erf(x)
     try:
         from scipy.special import erf as _erf
     except ImportError:  # pragma: no cover - SciPy ships with the test extra
         return np.vectorize(math.erf, otypes=[x.dtype])(x).astype(x.dtype, copy=False)
     return _erf(x).astype(x.dtype, copy=False)
+
+
+def scatter_add(out, index, values):
+    """out[index] += values in place, repeated indices accumulating (np.add.at / cupyx.scatter_add)."""
+    if isinstance(out, np.ndarray):
+        np.add.at(out, index, values)
+    else:
+        _load_cupy()
+        _cupyx.scatter_add(out, index, values)
+    return out
 
 
 # --------------------------------------------------------------------------- random numbers
@@ -224,5 +275,5 @@ def retain_freed_memory(trim_threshold: int = 1 << 30) -> bool:
     return ok
 
 
-if os.environ.get(ENV_RETAIN_MEMORY, "").strip().lower() in ("1", "true", "yes", "on"):
+if _env_flag(ENV_RETAIN_MEMORY):
     retain_freed_memory()

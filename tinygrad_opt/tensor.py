@@ -72,12 +72,19 @@ class Tensor:
     __array_priority__ = 1000  # ndarray op Tensor -> Tensor's reflected op
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        """Data given without ``device=`` goes to the default device (NumPy arrays, Python scalars and
+        lists alike, as in PyTorch after ``set_default_device``); a Tensor or CuPy array stays where it is."""
+        if device is not None:
+            dev = backend.parse_device(device)
+        elif isinstance(data, Tensor):
+            dev = data._device
+        elif backend.is_device_array(data):
+            dev = backend.device_of(data)
+        else:
+            dev = backend.get_default_device()
         if isinstance(data, Tensor):
             data = data.data
-        dev = backend.parse_device(device) if device is not None else None
-        if dev is None:
-            dev = backend.device_of(data) if _is_array(data) else backend.get_default_device()
-        from_python = not _is_array(data)
+        from_python = not backend.is_array(data)
         arr = backend.asarray(data, dtype=dtype, device=dev)
         if dtype is None and from_python and arr.dtype.kind == "f" and arr.dtype != _default_float:
             arr = arr.astype(_default_float)
@@ -246,8 +253,8 @@ class Tensor:
                 dtype = _default_float
             if self._device == "cpu":
                 array = np.asarray(other, dtype=dtype)
-            else:
-                array = backend.asarray(other, dtype, self._device)
+            else:  # filled on the device: no host-to-device copy
+                array = self.xp.full((), other, dtype=dtype)
             return Tensor._make(array, False, None, None, self._device)
         return Tensor(other, device=self._device)
 
@@ -460,7 +467,7 @@ class Tensor:
     def where(self, cond, other):
         """``cond ? self : other`` (cond: boolean Tensor/array, constant)."""
         cond = cond.data if isinstance(cond, Tensor) else cond
-        if not isinstance(cond, type(self.data)):  # a NumPy mask for a CuPy tensor, or a list
+        if not backend.is_array(cond):  # a list (an array on another device is moved by the op)
             cond = backend.asarray(cond, dtype=bool, device=self._device)
         other = self._other(other)
         if other.dtype != self.dtype and other.dtype.kind == "f" and self.dtype.kind == "f":
@@ -874,12 +881,14 @@ class Tensor:
     def uniform_(self, low=0.0, high=1.0, generator=None):
         gen = generator or backend.default_generator(self._device)
         with autodiff.no_grad():
-            return self.copy_(Tensor._make(gen.rng.uniform(low, high, self.shape).astype(self.dtype), False, None))
+            sample = low + (high - low) * gen.rng.random(self.shape)  # NumPy's uniform(low, high), CuPy's way
+            return self.copy_(Tensor._make(sample.astype(self.dtype), False, None))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         gen = generator or backend.default_generator(self._device)
         with autodiff.no_grad():
-            return self.copy_(Tensor._make(gen.rng.normal(mean, std, self.shape).astype(self.dtype), False, None))
+            sample = mean + std * gen.rng.standard_normal(self.shape)  # NumPy's normal(); CuPy's Generator has none
+            return self.copy_(Tensor._make(sample.astype(self.dtype), False, None))
 
     def __setitem__(self, index, value):
         index = _normalize_index(index, self)
@@ -917,10 +926,6 @@ def _replaced(a, b):
 _SLOTS = [s for s in Tensor.__slots__ if s != "__weakref__"]
 
 
-def _is_array(x) -> bool:
-    return isinstance(x, (np.ndarray, np.generic)) or type(x).__module__.startswith("cupy")
-
-
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
@@ -939,16 +944,14 @@ def _normalize_index(index, x):
             i = i.data
         elif isinstance(i, list):
             i = backend.asarray(i, device=x._device)
-        if _is_array(i) and i.dtype == np.bool_:
+        if backend.is_array(i) and i.dtype == np.bool_:
             if i.shape != x.shape[dim : dim + i.ndim]:
                 dims = x.shape[dim : dim + i.ndim]
                 raise ShapeError(f"__getitem__: boolean mask of shape {i.shape} does not match the indexed dims {dims}")
             out.extend(i.nonzero())
             dim += i.ndim
             continue
-        if _is_array(i) and not isinstance(i, type(x.data)):  # NumPy index arrays for a CuPy tensor
-            i = backend.asarray(i, device=x._device)
-        if _is_array(i) and i.dtype.kind not in "iu":
+        if backend.is_array(i) and i.dtype.kind not in "iu":
             raise ShapeError(f"__getitem__: index arrays must be integer or boolean, got dtype {i.dtype}")
         out.append(i)
         if i is not None and i is not Ellipsis:

@@ -16,8 +16,9 @@ from tinygrad_opt import nn
 
 def randomize_affine(module, seed):
     rng = np.random.default_rng(seed)
-    for p in module.parameters():
-        p.data[...] = rng.standard_normal(p.shape)
+    with tg.no_grad():
+        for p in module.parameters():
+            p.copy_(tg.tensor(rng.standard_normal(p.shape)))
     return module
 
 
@@ -69,7 +70,8 @@ def test_batchnorm_is_invariant_to_the_scale_of_the_preceding_weights(a):
 
     def run(scale):
         lin = nn.Linear(5, 3, bias=False).double()
-        lin.weight.data[...] = scale * rand64(2, 3, 5).numpy()
+        with tg.no_grad():
+            lin.weight.copy_(scale * rand64(2, 3, 5))
         net = nn.Sequential(lin, nn.BatchNorm1d(3, eps=0.0).double())
         x = tg.Tensor(x0.numpy(), requires_grad=True)
         out = net(x)
@@ -197,8 +199,9 @@ def test_groupnorm_with_one_group_is_layernorm_over_c_h_w(c, hw, seed):
     assert np.allclose(gn(x).numpy(), ln(x).numpy(), atol=1e-12)
     gn_affine = randomize_affine(nn.GroupNorm(1, c).double(), seed)
     ln_affine = nn.LayerNorm((c, hw, hw + 1)).double()
-    ln_affine.weight.data[...] = gn_affine.weight.numpy()[:, None, None]  # per-channel gamma, broadcast
-    ln_affine.bias.data[...] = gn_affine.bias.numpy()[:, None, None]
+    with tg.no_grad():  # per-channel gamma and beta, broadcast over (H, W)
+        ln_affine.weight.copy_(gn_affine.weight.reshape(-1, 1, 1))
+        ln_affine.bias.copy_(gn_affine.bias.reshape(-1, 1, 1))
     assert np.allclose(gn_affine(x).numpy(), ln_affine(x).numpy(), atol=1e-12)
 
 

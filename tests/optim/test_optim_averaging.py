@@ -17,7 +17,8 @@ def _iterates(n=12, seed=0):
 def _tracked(iterates, avg):
     p = avg.params[0]
     for it in iterates:
-        p.data[...] = it
+        with tg.no_grad():
+            p.copy_(tg.tensor(it))
         avg.update_parameters()
     return avg.averaged[0].numpy()
 

@@ -93,8 +93,9 @@ def test_resume_from_state_dict_is_bit_identical(name):
     saved = copy.deepcopy(opt.state_dict())
     values = [p.numpy().copy() for p in params]
     params, opt = fresh()
-    for p, v in zip(params, values):
-        p.data[...] = v
+    with tg.no_grad():
+        for p, v in zip(params, values):
+            p.copy_(tg.tensor(v))
     opt.load_state_dict(saved)
     for k in range(20, 50):
         _problem_step(opt, params, k)

@@ -69,7 +69,7 @@ def _rng(tensor: Tensor, generator):
 def _fill(tensor: Tensor, array) -> Tensor:
     """Write ``array`` into ``tensor`` outside the graph (cast to its dtype, moved to its device)."""
     with no_grad():
-        tensor.copy_(Tensor(backend.asarray(array, dtype=tensor.dtype, device=tensor.device)))
+        tensor.copy_(Tensor(backend.asarray(array, dtype=tensor.dtype, device=tensor.device), device=tensor.device))
     return tensor
 
 

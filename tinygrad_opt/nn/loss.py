@@ -31,7 +31,11 @@ def _check_reduction(reduction, op):
 
 
 def _as_tensor(target, like):
-    return target if isinstance(target, Tensor) else Tensor(backend.asarray(target, device=like.device))
+    return (
+        target
+        if isinstance(target, Tensor)
+        else Tensor(backend.asarray(target, device=like.device), device=like.device)
+    )
 
 
 def _same_shape(input, target, op):
@@ -119,7 +123,7 @@ def _picked_nll(logp, tgt, weight, ignore_index, op):
     cls = _class_axis(logp)
     safe, valid = _valid_targets(logp, tgt, ignore_index, op)
     picked = logp.take_along_axis(_at_class_axis(safe, logp, cls), axis=cls).squeeze(cls)
-    mask = Tensor(_target_mask(safe, valid, logp.dtype))
+    mask = Tensor(_target_mask(safe, valid, logp.dtype), device=logp.device)
     w = mask if weight is None else weight[safe] * mask
     return -(picked * w), w
 
@@ -185,13 +189,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise ShapeError(
                 f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
             )
-        target = Tensor(target)
+        target = Tensor(target, device=input.device)
         if label_smoothing > 0:
             target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
         return _reduce(-(weighted * target).sum(axis=cls), reduction)
     loss, w = _picked_nll(logp, target, weight, ignore_index, "cross_entropy")
     if label_smoothing > 0:
-        valid = Tensor((target != ignore_index).astype(logp.dtype))
+        valid = Tensor((target != ignore_index).astype(logp.dtype), device=logp.device)
         smooth = -weighted.sum(axis=cls) * valid
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
     return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)

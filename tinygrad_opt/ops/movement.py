@@ -40,12 +40,8 @@ def index_add(out, index, values, basic: bool):
     """out[index] += values in place, accumulating repeated indices."""
     if basic:
         out[index] += values
-    elif isinstance(out, backend.np.ndarray):
-        backend.np.add.at(out, index, values)
     else:
-        import cupyx
-
-        cupyx.scatter_add(out, index, values)
+        backend.scatter_add(out, index, values)
     return out
 
 

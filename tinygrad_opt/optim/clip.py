@@ -41,17 +41,18 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     else:
         norms = xp.stack([xp.linalg.norm(g.data.ravel(), ord=p) for g in grads])
         total = xp.linalg.norm(norms, ord=p)
-    total_norm = Tensor(total)
-    if error_if_nonfinite and not bool(xp.isfinite(total)):
+    total = xp.asarray(total)
+    total_norm = Tensor._make(total, False, None)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):  # the one check that reads the norm on the host
         raise AnomalyError(
             f"clip_grad_norm_: the total {norm_type}-norm of the gradients is {float(total)}; a gradient holds "
             "NaN or Inf. Find where with detect_anomaly(), or pass error_if_nonfinite=False to clip anyway"
         )
-    coef = max_norm / (float(total) + 1e-6)
-    if coef < 1:
-        with no_grad():
-            for g in grads:
-                g.mul_(coef)
+    # min(1, max_norm / (N + 1e-6)) stays on the device (no sync); multiplying by exactly 1 changes nothing
+    coef = Tensor._make(xp.minimum(max_norm / (total + 1e-6), 1.0).astype(grads[0].dtype), False, None)
+    with no_grad():
+        for g in grads:
+            g.mul_(coef)
     return total_norm
 
 

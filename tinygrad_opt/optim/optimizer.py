@@ -251,7 +251,7 @@ class Optimizer:
     @staticmethod
     def _restore(p, key, value):
         """A saved state value back on p's device (arrays must have p's shape or be 0-d)."""
-        if not isinstance(value, (np.ndarray, Tensor)) and not type(value).__module__.startswith("cupy"):
+        if not isinstance(value, Tensor) and not backend.is_array(value):
             return value
         arr = value.data if isinstance(value, Tensor) else value
         if arr.ndim and tuple(arr.shape) != p.shape:
@@ -259,7 +259,7 @@ class Optimizer:
                 f"load_state_dict: state {key!r} has shape {tuple(arr.shape)}, the parameter has shape {p.shape}"
             )
         dtype = p.dtype if np.dtype(arr.dtype).kind == "f" else None
-        return Tensor(backend.asarray(backend.to_numpy(arr), dtype=dtype, device=p.device).copy())
+        return Tensor(backend.asarray(backend.to_numpy(arr), dtype=dtype, device=p.device).copy(), device=p.device)
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Replace hyper-parameters and state; on any mismatch raise and leave the optimizer unchanged."""
