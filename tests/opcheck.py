@@ -17,9 +17,10 @@ from tinygrad_opt.testing import gradcheck, gradgradcheck, hvpcheck, jvpcheck
 BROADCAST_PAIRS = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)
 
 
-def t64(*arrays):
-    """float64 Tensors (no grad) from arrays or nested lists; one Tensor for one argument."""
-    out = [tg.tensor(np.asarray(a, dtype=np.float64), dtype=tg.float64) for a in arrays]
+def t64(*arrays, device=None):
+    """float64 Tensors (no grad) from arrays or nested lists, on ``device`` (default: the default
+    device, cuda under ``pytest --device cuda``); one Tensor for one argument."""
+    out = [tg.tensor(np.asarray(a, dtype=np.float64), dtype=tg.float64, device=device) for a in arrays]
     return out[0] if len(out) == 1 else out
 
 
@@ -34,10 +35,10 @@ def check_derivatives(f, arrays, double_backward=False, **tol):
         assert gradgradcheck(f, inputs, **tol)
 
 
-def assert_forward(f, reference, arrays, rtol=1e-12, atol=1e-12):
+def assert_forward(f, reference, arrays, rtol=1e-12, atol=1e-12, device=None):
     """``f`` on float64 Tensors equals ``reference`` on the NumPy arrays (shape and values)."""
     arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    out = f(*[tg.tensor(a, dtype=tg.float64) for a in arrays])
+    out = f(*[tg.tensor(a, dtype=tg.float64, device=device) for a in arrays])
     expected = np.asarray(reference(*arrays))
     assert out.shape == expected.shape and out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=atol)

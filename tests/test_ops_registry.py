@@ -426,25 +426,59 @@ def _ops_in_graph(out):
     return found
 
 
+# Every check runs on the test device (``pytest --device cuda``: the GPU, or the stand-in CUDA device in
+# CI). The constant params stay NumPy arrays, as a user would pass them: each op moves its constants
+# to its input's device.
+
+
 @pytest.mark.parametrize("cls", CASES, ids=IDS)
 @given(data=st.data())
-def test_entry_runs_through_its_primitive(cls, data):
+def test_entry_runs_through_its_primitive(cls, data, device):
     arrs, params = data.draw(CASES[cls].inputs)
-    assert cls in _ops_in_graph(CASES[cls].fn(*[t64(a).requires_grad_() for a in arrs], **params))
+    out = CASES[cls].fn(*[t64(a, device=device).requires_grad_() for a in arrs], **params)
+    assert cls in _ops_in_graph(out) and out.device == device
 
 
 @pytest.mark.parametrize("cls", CASES, ids=IDS)
 @given(data=st.data())
-def test_forward_matches_numpy(cls, data):
+def test_forward_matches_numpy(cls, data, device):
     case = CASES[cls]
     arrs, params = data.draw(case.inputs)
-    assert_forward(lambda *xs: case.fn(*xs, **params), lambda *xs: case.ref(*xs, **params), arrs)
+    assert_forward(lambda *xs: case.fn(*xs, **params), lambda *xs: case.ref(*xs, **params), arrs, device=device)
 
 
 @pytest.mark.parametrize("check", [gradcheck, jvpcheck, hvpcheck, gradgradcheck], ids=lambda c: c.__name__)
 @pytest.mark.parametrize("cls", CASES, ids=IDS)
 @given(data=st.data())
-def test_derivatives_match_finite_differences(cls, check, data):
+def test_derivatives_match_finite_differences(cls, check, data, device):
     case = CASES[cls]
     arrs, params = data.draw(case.inputs)
-    assert check(lambda *xs: case.fn(*xs, **params), [t64(a) for a in arrs], **case.tol)
+    assert check(lambda *xs: case.fn(*xs, **params), [t64(a, device=device) for a in arrs], **case.tol)
+
+
+def _value_vjp_jvp(case, arrs, params, device):
+    """Forward value, VJP (of a fixed cotangent) and JVP (along fixed tangents) as NumPy arrays."""
+    rng = np.random.default_rng(0)
+    xs = t64(*arrs, device=device)
+    xs = [xs] if isinstance(xs, tg.Tensor) else xs
+    tangents = [t64(rng.standard_normal(a.shape), device=device) for a in arrs]
+
+    def f(*ys):
+        return case.fn(*ys, **params)
+
+    out, vjp_fn = tg.vjp(f, *xs)
+    cotangent = t64(rng.standard_normal(out.shape), device=device)
+    _, jv = tg.jvp(f, tuple(xs), tuple(tangents))
+    return [out.numpy(), *(g.numpy() for g in vjp_fn(cotangent)), jv.numpy()]
+
+
+@pytest.mark.parametrize("cls", CASES, ids=IDS)
+@given(data=st.data())
+def test_cpu_and_device_agree_in_float64(cls, data, device):
+    """Forward values, VJPs and JVPs of every primitive on the test device equal the CPU's."""
+    if device == "cpu":
+        pytest.skip("compares the CPU with another device: run with --device cuda")
+    case = CASES[cls]
+    arrs, params = data.draw(case.inputs)
+    for got, want in zip(_value_vjp_jvp(case, arrs, params, device), _value_vjp_jvp(case, arrs, params, "cpu")):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -70,18 +70,20 @@ def _demo_training(out, epochs):
     batches = -(-len(x_train) // 64)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * batches)
     rng = np.random.default_rng(0)
+    x_train, y_train, x_test = tg.tensor(x_train), tg.tensor(y_train), tg.tensor(x_test)  # on the device once
     for epoch in range(1, epochs + 1):
         order, total = rng.permutation(len(x_train)), 0.0
         for i in range(0, len(order), 64):
             idx = order[i : i + 64]
-            loss = nn.functional.cross_entropy(model(tg.tensor(x_train[idx])), tg.tensor(y_train[idx]))
+            loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            total += loss.item() * len(idx)
+            total = total + loss.detach() * len(idx)  # summed on the device: no sync inside the epoch
         with tg.no_grad():
-            acc = float((model(tg.tensor(x_test)).numpy().argmax(1) == y_test).mean())
+            acc = float((model(x_test).numpy().argmax(1) == y_test).mean())
+        total = total.item()
         lr = sched.get_last_lr()[0]
         out(f"epoch {epoch:2d}  train loss {total / len(order):.4f}  test accuracy {acc:.3f}  lr {lr:.4f}")
     return acc
@@ -93,7 +95,10 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: $TINYGRAD_OPT_DEVICE or cpu)")
     args = parser.parse_args(argv)
     if args.device:
-        tg.set_default_device(args.device)
+        try:
+            tg.set_default_device(args.device)
+        except tg.DeviceError as exc:  # unknown device, or CUDA without CuPy/GPU: one line, exit 2
+            parser.error(f"--device: {exc}")
     out = print
     out(f"tinygrad_opt {tg.__version__} on {tg.get_default_device()}")
     _demo_autodiff(out)

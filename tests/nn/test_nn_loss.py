@@ -173,6 +173,8 @@ def test_nll_loss_weighted_mean_and_module_forms():
 
 def test_classification_losses_validate_targets():
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        F.cross_entropy(tg.randn(2, 3, device="cpu"), tg.Tensor([0, 3], device="cpu"))
+    with tg.detect_anomaly(), pytest.raises(ValueError, match=r"\[0, 3\)"):  # any device
         F.cross_entropy(tg.randn(2, 3), tg.Tensor([0, 3]))
     with pytest.raises(tg.ShapeError, match=r"\(2,\)"):
         F.cross_entropy(tg.randn(2, 3), tg.Tensor([0, 1, 2]))
@@ -181,6 +183,20 @@ def test_classification_losses_validate_targets():
     for reduction in REDUCTIONS:
         with pytest.raises(tg.DTypeError, match=r"nll_loss: class targets must be integers.*float"):
             F.nll_loss(tg.randn(2, 3), tg.Tensor([0.0, 1.0]), reduction=reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_unchecked_targets_on_a_gpu_count_as_ignored(device, reduction, weighted):
+    """Checking the range reads the targets on the host, a sync per step on a GPU: there it is done only
+    in anomaly mode, and a target outside [0, C) is then simply ignored (as ignore_index is)."""
+    if device == "cpu":
+        pytest.skip("the CPU always checks the range")
+    logits = tg.randn(3, 4, dtype=tg.float64)
+    weight = tg.tensor([1.0, 2.0, 0.5, 3.0], dtype=tg.float64) if weighted else None
+    got = F.cross_entropy(logits, tg.tensor([1, 7, 2]), weight=weight, reduction=reduction)
+    want = F.cross_entropy(logits, tg.tensor([1, -100, 2]), weight=weight, reduction=reduction)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
 def np_bce(x, y, weight=None, pos_weight=None):

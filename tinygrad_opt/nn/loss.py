@@ -9,6 +9,7 @@ cross-entropy goes through the max-shifted log_softmax and the binary loss throu
 from __future__ import annotations
 
 from .. import backend
+from ..autodiff import is_anomaly_enabled
 from ..errors import DTypeError, ShapeError
 from ..ops.reduce import SoftmaxCrossEntropy, WeightedSum
 from ..tensor import Tensor
@@ -90,9 +91,11 @@ def _target_array(target, like):
     return target.data if isinstance(target, Tensor) else backend.asarray(target, device=like.device)
 
 
-def _valid_targets(logp, tgt, ignore_index, op):
-    """(targets with the ignored ones set to class 0, mask of the others or None when none is ignored),
-    after checking dtype, shape and range."""
+def _check_targets(logp, tgt, ignore_index, op) -> bool:
+    """Check the class targets' shape and dtype; and their range, which needs their values on the host:
+    on the CPU always, on a GPU only in ``detect_anomaly()`` mode (there it would make every training
+    step wait for the device). Unchecked on a GPU, a target outside [0, C) counts as ignored. Returns
+    True when every target is known to lie in [0, C) and none can be ignored."""
     cls = _class_axis(logp)
     n_classes = logp.shape[cls]
     expected = logp.shape[:cls] + logp.shape[cls + 1 :]
@@ -100,11 +103,23 @@ def _valid_targets(logp, tgt, ignore_index, op):
         raise ShapeError(f"{op}: input {logp.shape} needs integer targets of shape {expected}, got {tgt.shape}")
     if tgt.dtype.kind not in "iu":
         raise DTypeError(f"{op}: class targets must be integers, got dtype {tgt.dtype}; convert with .long()")
+    if backend.is_device_array(tgt) and not is_anomaly_enabled():
+        return False
     if tgt.size and int(tgt.min()) >= 0 and int(tgt.max()) < n_classes:  # all in range: the common case
-        return tgt, (tgt != ignore_index if 0 <= ignore_index < n_classes else None)
-    valid = tgt != ignore_index
-    if bool(((tgt < 0) | (tgt >= n_classes))[valid].any()):
+        return not 0 <= ignore_index < n_classes
+    if bool(((tgt < 0) | (tgt >= n_classes))[tgt != ignore_index].any()):
         raise ValueError(f"{op}: targets must lie in [0, {n_classes}) or equal ignore_index={ignore_index}")
+    return False
+
+
+def _valid_targets(logp, tgt, ignore_index, op):
+    """(targets with the ignored ones set to class 0, mask of the others or None when none is ignored)."""
+    if _check_targets(logp, tgt, ignore_index, op):
+        return tgt, None
+    n_classes = logp.shape[_class_axis(logp)]
+    valid = (tgt >= 0) & (tgt < n_classes)
+    if 0 <= ignore_index < n_classes:
+        valid &= tgt != ignore_index
     return backend.xp_of(tgt).where(valid, tgt, 0), valid
 
 
@@ -116,6 +131,11 @@ def _at_class_axis(a, logp, cls):
 def _target_mask(safe, valid, dtype):
     """1 for each counted target, 0 for each ignored one, as an array of ``dtype``."""
     return backend.xp_of(safe).ones(safe.shape, dtype) if valid is None else valid.astype(dtype)
+
+
+def _class_weights(weight, like):
+    """The constant class weights as an array on the targets' device."""
+    return backend.to_device(weight.data, backend.device_of(like))
 
 
 def _picked_nll(logp, tgt, weight, ignore_index, op):
@@ -131,21 +151,27 @@ def _picked_nll(logp, tgt, weight, ignore_index, op):
 def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
     """K with sum(K * logp) = the 'sum' or 'mean' NLL: K = -c_i at (i, y_i) and 0 elsewhere, where
     c_i = w[y_i] (0 if ignored), divided by sum_i c_i for 'mean' (0/0 = nan when all are ignored, as in
-    PyTorch). ``logp`` only lends its shape and dtype; ``weight`` is a constant."""
+    PyTorch). Built from the one-hot comparison ``hit`` alone, so no step reads the targets on the host:
+    an ignore_index below 0 (or a target outside [0, C)) hits no class and drops out by itself.
+    ``logp`` only lends its shape and dtype; ``weight`` is a constant."""
     cls = _class_axis(logp)
-    safe, valid = _valid_targets(logp, tgt, ignore_index, op)
-    xp = backend.xp_of(safe)
+    every_target_counts = _check_targets(logp, tgt, ignore_index, op)
+    xp = backend.xp_of(tgt)
     dtype = logp.data.dtype
-    hit = _at_class_axis(safe, logp, cls) == xp.arange(logp.shape[cls]).reshape(_class_shape(logp, cls))
-    if weight is None and valid is None:  # every c_i is 1
-        scale = 1.0 / safe.size if reduction == "mean" else 1.0
+    n_classes = logp.shape[cls]
+    picked = _at_class_axis(tgt, logp, cls)
+    hit = picked == xp.arange(n_classes).reshape(_class_shape(logp, cls))
+    if 0 <= ignore_index < n_classes:
+        hit &= picked != ignore_index
+    if weight is None and (every_target_counts or reduction == "sum"):  # every c_i is 1 (or 0 for 'sum')
+        scale = 1.0 / tgt.size if reduction == "mean" else 1.0
         return xp.multiply(hit, -scale, dtype=dtype)
-    coef = _target_mask(safe, valid, dtype)
-    if weight is not None:
-        coef = coef * weight.data.astype(dtype)[safe]
-    if reduction == "mean":
-        coef = coef / coef.sum()
-    return hit * _at_class_axis(-coef, logp, cls)
+    coef = (
+        hit.astype(dtype)
+        if weight is None
+        else hit * _class_weights(weight, tgt).astype(dtype).reshape(_class_shape(logp, cls))
+    )
+    return -coef if reduction == "sum" else coef / -coef.sum()
 
 
 def _fusable(target, weight):

@@ -190,7 +190,8 @@ class _BatchNorm(_NormBase):
         if self.training and self.track_running_stats:
             with no_grad():
                 self.num_batches_tracked.add_(1)
-            factor = 1.0 / int(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+            if self.momentum is None:  # the cumulative average, 1 / n as a device scalar (no sync)
+                factor = 1.0 / self.num_batches_tracked.astype(self.running_mean.dtype)
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         return batch_norm(

@@ -71,7 +71,8 @@ class Max(Function):
         x = self.parents[0].data
         w = (x == broadcast(reduce_axes("max", x, self.axis, True), x.shape)).astype(x.dtype)
         ties = reduce_axes("sum", w, self.axis, True)
-        if ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1):  # ties are rare: skip the division
+        # ties are rare: skip the division on the CPU when there are none (asking would sync a GPU)
+        if not isinstance(x, backend.np.ndarray) or (ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1)):
             w /= broadcast(ties, x.shape)  # shared among tied maxima; 0/0 = NaN where the max was NaN
         return _const(w)
 

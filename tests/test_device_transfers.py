@@ -1,0 +1,98 @@
+"""A training step on a GPU never waits for it: no device-to-host copy (each one a full CPU/GPU sync)
+and no host-to-device copy once the batch is on the device. Counted on the stand-in CUDA device
+(``TINYGRAD_OPT_FAKE_CUDA=1 pytest --device cuda``, as CI runs it); on a real GPU CuPy's sync detector
+(``cupyx.allow_synchronize(False)``) raises at any synchronizing call instead."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_opt as tg
+from tinygrad_opt import backend, nn, optim
+from tinygrad_opt.nn import functional as F
+
+
+@contextlib.contextmanager
+def transfers():
+    """Counts of the block's host transfers: exact on the stand-in; on a real GPU a sync raises."""
+    if backend.FAKE_CUDA:
+        from tinygrad_opt.testing import fake_cuda
+
+        with fake_cuda.counting() as counts:
+            yield counts
+        return
+    import cupyx
+
+    counts = type("Counts", (), {"to_host": 0, "to_device": 0})()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with cupyx.allow_synchronize(False):
+            yield counts
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8 * 3 * 3, 4),
+    )
+
+
+MODELS = {"mlp": (mlp, (8, 20)), "cnn": (cnn, (8, 1, 14, 14))}
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "adam": lambda p: optim.Adam(p, lr=1e-3),
+}
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_a_training_step_makes_no_host_transfer(device, model_name, opt_name):
+    if device == "cpu":
+        pytest.skip("host transfers exist only between a GPU and the host")
+    make, shape = MODELS[model_name]
+    model = make()
+    opt = OPTIMIZERS[opt_name](model.parameters())
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal(shape).astype(np.float32), device=device)
+    y = tg.tensor(rng.integers(0, 4, shape[0]), device=device)
+    losses = []
+    for _ in range(3):  # the first step creates the optimizer state: count that one and the steady ones
+        with transfers() as counts:
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        assert (counts.to_host, counts.to_device) == (0, 0), f"{model_name}/{opt_name}: {vars(counts)}"
+        losses.append(loss.item())  # reading the loss is the caller's own (explicit) sync
+    assert losses[-1] < losses[0]
+
+
+def test_clip_grad_norm_and_batchnorm_cumulative_average_stay_on_the_device(device):
+    """Two more places that used to read a device value on the host inside a step."""
+    if device == "cpu":
+        pytest.skip("host transfers exist only between a GPU and the host")
+    model = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5, momentum=None), nn.ReLU(), nn.Linear(5, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x = tg.randn(8, 6, device=device)
+    y = tg.tensor(np.arange(8) % 3, device=device)
+    with transfers() as counts:
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        optim.clip_grad_norm_(model.parameters(), max_norm=0.5)
+        opt.step()
+    assert (counts.to_host, counts.to_device) == (0, 0)
