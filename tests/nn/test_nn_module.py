@@ -250,3 +250,14 @@ def test_deepcopy_gives_an_independent_module_with_the_same_function():
         clone.fc1.weight.add_(1.0)
     assert not np.array_equal(clone.fc1.weight.numpy(), m.fc1.weight.numpy())
     assert isinstance(clone.fc1.weight, nn.Parameter)
+
+
+def test_a_cpu_state_dict_loads_onto_the_models_device(device):
+    """Checkpoints are CPU arrays: loading one into a model on the device keeps every tensor there."""
+    source = TwoLayer().to("cpu")
+    saved = {k: v.numpy() for k, v in source.state_dict().items()}
+    m = TwoLayer().to(device)
+    m.load_state_dict(saved)
+    assert all(t.device == device for t in [*m.parameters(), *m.buffers()])
+    assert all(np.array_equal(v.numpy(), saved[k]) for k, v in m.state_dict().items())
+    assert m(tg.randn(4, 3, device=device)).device == device

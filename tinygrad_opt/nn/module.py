@@ -304,7 +304,11 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value if isinstance(value, Tensor) else Tensor(backend.asarray(value, device=target.device))
+            value = (
+                value
+                if isinstance(value, Tensor)
+                else Tensor(backend.asarray(value, device=target.device), device=target.device)
+            )
             if value.shape != target.shape:
                 mismatched.append((key, value.shape, target.shape))
             values[key] = value
