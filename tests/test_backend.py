@@ -8,6 +8,7 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import backend
 from tinygrad_opt.errors import DeviceError
+from tinygrad_opt.nn import functional as F
 
 INSTALL_HINT = "pip install 'tinygrad_opt[cuda]'"
 needs_no_cuda = pytest.mark.skipif(backend.cuda_available(), reason="checks the error raised when CUDA is missing")
@@ -81,6 +82,31 @@ def test_set_default_device_routes_new_tensors(fresh_default_device, device):
     assert tg.tensor([1.0, 2.0]).device == device
     assert tg.zeros(3).device == device
     assert tg.tensor([1.0], device="cpu").device == "cpu"  # an explicit device wins
+
+
+def test_host_data_goes_to_the_default_device_and_device_arrays_stay(fresh_default_device, device):
+    """As torch.tensor after torch.set_default_device: NumPy arrays, scalars and lists go to the default
+    device; a Tensor (or CuPy array) stays where it is; an explicit device= wins."""
+    tg.set_default_device(device)
+    for data in (np.ones(3), np.float32(2.0), 3.0, [1, 2], [[1.0], [2.0]]):
+        assert tg.tensor(data).device == device and tg.Tensor(data).device == device
+    on_cpu = tg.tensor(np.ones(3), device="cpu")
+    assert on_cpu.device == "cpu" and tg.tensor(on_cpu).device == "cpu"
+    assert tg.tensor(tg.ones(2, device=device).data).device == device
+
+
+def test_cross_entropy_with_class_weights_on_the_device(device):
+    """Logits, integer targets and class weights all on the device (the weights' kernel is built there)."""
+    rng = np.random.default_rng(0)
+    logits, targets = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    weight = np.array([0.5, 2.0, 1.0])
+    x = tg.tensor(logits, dtype="float64", device=device, requires_grad=True)
+    loss = F.cross_entropy(x, tg.tensor(targets, device=device), weight=tg.tensor(weight, device=device))
+    loss.backward()
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    w = weight[targets]
+    assert loss.device == device and x.grad.device == device
+    np.testing.assert_allclose(loss.item(), -(w * logp[np.arange(5), targets]).sum() / w.sum(), rtol=1e-12)
 
 
 @needs_no_cuda
@@ -291,3 +317,12 @@ def test_retain_freed_memory_stops_the_page_faults_of_reallocating_large_arrays(
         assert retained and faults < 20 * 100
     with pytest.raises(ValueError, match="trim_threshold"):
         backend.retain_freed_memory(trim_threshold=2**40)
+
+
+def test_manual_seed_also_seeds_a_device_generator_first_used_after_it(monkeypatch, device):
+    monkeypatch.setattr(backend, "_generators", {})  # as in a fresh process: no generator made yet
+    tg.manual_seed(123)
+    a = tg.rand(5, device=device).numpy()
+    monkeypatch.setattr(backend, "_generators", {})
+    tg.manual_seed(123)
+    np.testing.assert_array_equal(tg.rand(5, device=device).numpy(), a)

@@ -227,17 +227,20 @@ class Generator:
 
 
 _generators: dict[str, Generator] = {}
+_global_seed: int | None = None  # the last manual_seed: also seeds a device's generator made after it
 
 
 def default_generator(device=None) -> Generator:
     dev = parse_device(device)
     if dev not in _generators:
-        _generators[dev] = Generator(None, dev)
+        _generators[dev] = Generator(_global_seed, dev)
     return _generators[dev]
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the default generator of every device in use (CPU always)."""
+    """Seed the default generator of every device: those in use now, and those first used later."""
+    global _global_seed
+    _global_seed = seed
     default_generator("cpu").manual_seed(seed)
     for dev, gen in _generators.items():
         if dev != "cpu":
