@@ -23,6 +23,7 @@ from .. import backend
 from ..autodiff import enable_grad, no_grad
 from ..errors import HyperparameterError, ShapeError
 from ..tensor import Tensor
+from . import flat
 
 # --------------------------------------------------------------------------- validation rules
 
@@ -156,16 +157,33 @@ class Optimizer:
             return closure()
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
+        """One update of every parameter that has a gradient; returns the closure's loss (or None).
+
+        A group whose parameters all have gradients (one device and dtype) is updated in one go: its
+        parameters and state are views of flat buffers and ``_update`` runs once on them (see
+        ``flat.py``); otherwise, parameter by parameter. Both give the same numbers."""
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:
+                if self._flat_step(group):
+                    continue
                 for p in group["params"]:
                     if p.grad is not None:
                         state = self._state(p, group)
                         state["step"] += 1
                         self._update(p, self._grad(p, group), state, group)
         return loss
+
+    def _flat_step(self, group) -> bool:
+        params = group["params"]
+        if not flat.eligible(params):
+            return False
+        cache = self.__dict__.setdefault("_flat_groups", {})
+        key = tuple(map(id, params))
+        packed = cache.get(key)
+        if packed is None or any(a is not b for a, b in zip(packed.params, params)):
+            packed = cache[key] = flat.FlatGroup(params)
+        return packed.step(self, group)
 
     def _state(self, p, group) -> dict:
         """p's state, created on first use as ``{'step': 0, **self._init_state(p, group)}``."""
