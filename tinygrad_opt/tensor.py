@@ -258,6 +258,14 @@ class Tensor:
             return Tensor._make(array, False, None, None, self._device)
         return Tensor(other, device=self._device)
 
+    def _operand(self, other):
+        """The array (or Python scalar) an in-place update of self applies: a real number stays a scalar
+        for a float tensor (NumPy and CuPy cast it to self's dtype, as a 0-d array of that dtype would
+        be; on a GPU that saves the kernel that fills one)."""
+        if type(other) in (float, int) and self.data.dtype.kind == "f":
+            return other
+        return self._other(other).data
+
     def __add__(self, other):
         return E.Add.apply(self, self._other(other))
 
@@ -769,7 +777,7 @@ class Tensor:
         snapshot). Either way the version counter moves, so a stale saved tensor is caught in backward."""
         state = autodiff._state
         if not state.grad_enabled and not state.active_levels:  # the optimizer's case: nothing can record
-            fast(self.data, *[self._other(o).data for o in others])
+            fast(self.data, *[self._operand(o) for o in others])
             return self._modified()
         others = tuple([self._other(o) for o in others])
         recording = tangents = False
