@@ -62,9 +62,8 @@ class Fold(Function):
         out_shape = w.shape[2 + nk :]
         res = xp.zeros((n, c, *self.spatial), dtype=w.dtype)
         for k in itertools.product(*(range(k) for k in self.kernel)):
-            res[(slice(None), slice(None)) + _window_slices(k, out_shape, self.stride, self.dilation)] += w[
-                (slice(None), slice(None)) + k
-            ]
+            window = res[(slice(None), slice(None)) + _window_slices(k, out_shape, self.stride, self.dilation)]
+            window += w[(slice(None), slice(None)) + k]  # in the view: no copy of it back onto itself
         return res
 
     def vjp(self, g):

@@ -21,17 +21,18 @@ def broadcast(a, shape):
     """``a`` broadcast to ``shape`` (NumPy rules): a view, except that in a large result, short broadcast
     axes near the end are repeated into memory. NumPy's loops run along the innermost axes, and a
     stride-0 axis of length 2 there makes every elementwise op on the result crawl: max-pool's
-    backward over (N, C, H/2, 2, W/2, 2) windows multiplied 5x slower through such a view."""
+    backward over (N, C, H/2, 2, W/2, 2) windows multiplied 5x slower through such a view. (A GPU
+    kernel has no such inner loop: there the repeat would only be one more launch, so it stays a view.)"""
     xp = backend.xp_of(a)
     shape = tuple(shape)
-    if math.prod(shape) >= _DENSE_MIN:
+    if xp is backend.np and math.prod(shape) >= _DENSE_MIN:
         a = a.reshape((1,) * (len(shape) - a.ndim) + a.shape)
         repeated = False
         for ax in range(a.ndim - 1, -1, -1):
             n = shape[ax]
             if a.shape[ax] == 1 and 1 < n <= _DENSE_AXIS and math.prod(shape[ax + 1 :]) < _DENSE_INNER:
                 a, repeated = xp.repeat(a, n, axis=ax), True
-        if repeated and isinstance(a, backend.np.ndarray):
+        if repeated:
             a.flags.writeable = False  # read-only, like the view it stands for
     return a if a.shape == shape else xp.broadcast_to(a, shape)
 
@@ -39,7 +40,11 @@ def broadcast(a, shape):
 def index_add(out, index, values, basic: bool):
     """out[index] += values in place, accumulating repeated indices."""
     if basic:
-        out[index] += values
+        view = out[index]
+        if isinstance(view, backend.np.generic):  # NumPy gives a scalar, not a view, for an element
+            out[index] += values
+        else:
+            view += values  # into the view: ``out[index] += v`` would also copy the view onto itself
     else:
         backend.scatter_add(out, index, values)
     return out

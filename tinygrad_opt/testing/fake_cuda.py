@@ -161,6 +161,15 @@ def _wrap(result, device: int, inputs: tuple, count: bool = True):
     return result
 
 
+def _same_view(a, b) -> bool:
+    """Whether two NumPy arrays are the same elements in the same layout."""
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.strides == b.strides
+    )
+
+
 def _from_numpy(a, device: int):
     out = ndarray.__new__(ndarray)
     out._a = a
@@ -351,13 +360,20 @@ class ndarray:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, index):
-        return _wrap(self._a[_index(index)], self._device, (self,))
+        index = _index(index)
+        result = self._a[index]
+        if isinstance(result, np.generic):  # CuPy gives a 0-d view of the element, not a scalar
+            result = self._a[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return _wrap(result, self._device, (self,))
 
     def __setitem__(self, index, value):
         devices = [self._device]
         v = _unwrap(value, devices)
         _device_of(devices)
-        self._a[_index(index)] = v
+        index = _index(index)
+        if type(value) is ndarray and _owner(v) is _owner(self._a) and _same_view(self._a[index], v):
+            return  # ``a[i] += b`` stores the view back onto itself: CuPy skips that copy
+        self._a[index] = v
         stats.kernels += 1
 
 
