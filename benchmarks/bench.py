@@ -52,6 +52,7 @@ TARGETS = {
     "hvp_vs_grad": 3.5,
     "peak_memory_vs_numpy": 1.5,
     "cnn_step_vs_torch": 2.0,
+    "mnist1d_vs_torch": 1.0,
 }
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")
 
@@ -154,6 +155,17 @@ def mlp_loss(params, x, y):
     return tgf.cross_entropy(h, y)
 
 
+def mlp_loss_op_by_op(params, x, y):
+    """The same network written the way a first version would be: ``h @ W + b`` (a matmul and a
+    broadcast add, two ops per layer) instead of the fused dense layer."""
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = h.relu()
+    return tgf.cross_entropy(h, y)
+
+
 def mlp_loss_torch(params, x, y):
     h = x
     for i in range(0, len(params), 2):
@@ -164,11 +176,12 @@ def mlp_loss_torch(params, x, y):
 
 
 class TinygradMLP:
-    def __init__(self, params):
+    def __init__(self, params, loss_fn=mlp_loss):
         self.params = [tg.tensor(p.copy(), requires_grad=True) for p in params]
+        self.loss_fn = loss_fn
 
     def step(self, x, y):
-        return sgd_step(mlp_loss, self.params, x, y, tg.no_grad)
+        return sgd_step(self.loss_fn, self.params, x, y, tg.no_grad)
 
 
 class TorchMLP:
@@ -336,12 +349,12 @@ def check_mlp_agreement(params, x, y, framework="tinygrad_opt"):
     assert_close(f"MLP gradients ({framework} vs NumPy)", [p.grad.numpy() for p in model.params], grads_np)
 
 
-def bench_mlp(params, batches, runs, warmup, repeats):
+def bench_mlp(params, batches, runs, warmup, repeats, loss_fn=mlp_loss):
     """Step time of tinygrad_opt vs the NumPy floor, ``repeats`` independent interleaved measurements."""
     tg_batches = [(tg.tensor(x), y) for x, y in batches]
     out = []
     for _ in range(repeats):
-        np_model, tg_model = NumpyMLP(params), TinygradMLP(params)
+        np_model, tg_model = NumpyMLP(params), TinygradMLP(params, loss_fn)
         other_load = load_meter()
         med = interleaved(
             {"numpy": cycling(batches, np_model.step), "tinygrad_opt": cycling(tg_batches, tg_model.step)},
@@ -480,6 +493,61 @@ def bench_cnn(runs, warmup):
     }
 
 
+MNIST1D = {"features": 40, "classes": 10, "batch": 100, "batches": 8}
+
+
+def mnist1d_model(nn_module, kind):
+    """The MNIST-1D paper's networks (Greydanus 2020) in either framework's ``nn``: the MLP 40-256-256-10,
+    or the CNN of three conv1d layers (25 channels, kernel 5, stride 2, padding 1) and a linear layer."""
+    if kind == "mlp":
+        return nn_module.Sequential(
+            nn_module.Linear(40, 256), nn_module.ReLU(), nn_module.Linear(256, 256), nn_module.ReLU(),
+            nn_module.Linear(256, 10),
+        )  # fmt: skip
+    conv = [nn_module.Conv1d(c, 25, 5, stride=2, padding=1) for c in (1, 25, 25)]
+    layers = [m for c in conv for m in (c, nn_module.ReLU())]
+    return nn_module.Sequential(*layers, nn_module.Flatten(), nn_module.Linear(25 * 4, 10))
+
+
+def _adam_trainer(model, opt, loss_fn):
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def bench_mnist1d(kind, runs, warmup):
+    """One Adam training step (lr 1e-3) of an MNIST-1D-shaped network on batches of 100, tinygrad_opt's
+    nn + optim against torch.nn + torch.optim from the same initial weights, checked to agree first."""
+    rng = np.random.default_rng(5)
+    shape = (MNIST1D["batch"], MNIST1D["features"]) if kind == "mlp" else (MNIST1D["batch"], 1, MNIST1D["features"])
+    batches = [
+        (rng.standard_normal(shape).astype(np.float32), rng.integers(0, MNIST1D["classes"], MNIST1D["batch"]))
+        for _ in range(MNIST1D["batches"])
+    ]
+    ours = mnist1d_model(tg.nn, kind)
+    theirs = mnist1d_model(torch.nn, kind)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    step_tg = _adam_trainer(ours, tg.optim.Adam(ours.parameters(), lr=1e-3), tgf.cross_entropy)
+    step_t = _adam_trainer(theirs, torch.optim.Adam(theirs.parameters(), lr=1e-3), F.cross_entropy)
+    tg_batches = [(tg.tensor(x), y) for x, y in batches]
+    t_batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+    losses = [step_tg(*tg_batches[i]).item() for i in range(2)], [step_t(*t_batches[i]).item() for i in range(2)]
+    assert_close(f"MNIST-1D {kind} losses of two Adam steps (tinygrad_opt vs PyTorch)", *losses)
+    med = interleaved(
+        {"tinygrad_opt": cycling(tg_batches, step_tg), "torch": cycling(t_batches, step_t)},
+        runs,
+        warmup,
+        **TORCH_TURNS,
+    )
+    return {"tinygrad_opt_ms": med["tinygrad_opt"] * 1e3, "torch_ms": med["torch"] * 1e3,
+            "ratio": med["tinygrad_opt"] / med["torch"]}  # fmt: skip
+
+
 def overhead_per_step(runs, warmup):
     """Median step time of a tiny MLP (8-8-8-2, batch 4): array work is negligible there, so the
     difference tinygrad_opt - NumPy is the framework's fixed Python cost per step."""
@@ -585,7 +653,11 @@ def verdicts(results):
         ("HVP rev-rev / gradient", hvp["rev_rev_vs_grad"], TARGETS["hvp_vs_grad"]),
         ("peak memory / NumPy", mem["ratio"], TARGETS["peak_memory_vs_numpy"]),
         ("CNN step / PyTorch", cnn["ratio"] if cnn else None, TARGETS["cnn_step_vs_torch"]),
+        ("MLP step op by op / NumPy step", results["mlp_op_by_op"][0]["ratio"], TARGETS["mlp_step_vs_numpy"]),
     ]
+    for kind in ("mlp", "cnn"):
+        r = results.get(f"mnist1d_{kind}")
+        rows.append((f"MNIST-1D {kind} Adam step / PyTorch", r["ratio"] if r else None, TARGETS["mnist1d_vs_torch"]))
     out = [
         {
             "figure": name,
@@ -669,6 +741,13 @@ def markdown(results):
             f"| CNN step: tinygrad_opt / PyTorch eager | {c['tinygrad_opt_ms']:.3f} / {c['torch_ms']:.3f} ms "
             f"({c['ratio']:.3f}×) | {_fmt(load['cnn'])} |",
         ]
+        for kind in ("mlp", "cnn"):
+            r = results[f"mnist1d_{kind}"]
+            lines.append(
+                f"| MNIST-1D-shaped {kind}, Adam step, batch 100: tinygrad_opt / PyTorch eager | "
+                f"{r['tinygrad_opt_ms']:.3f} / {r['torch_ms']:.3f} ms ({r['ratio']:.3f}×) "
+                f"| {_fmt(load[f'mnist1d_{kind}'])} |"
+            )
         if results.get("cnn_retained"):
             r = results["cnn_retained"]
             lines.append(
@@ -678,6 +757,11 @@ def markdown(results):
             )
     else:
         lines.append(f"| PyTorch comparisons | {results['torch_note']} | — |")
+    r = results["mlp_op_by_op"][0]
+    lines.append(
+        f"| MLP step written op by op (`h @ W + b`): NumPy / tinygrad_opt | {r['numpy_ms']:.3f} / "
+        f"{r['tinygrad_opt_ms']:.3f} ms (**{r['ratio']:.3f}×**) | {_fmt(r['other_cpu_load'])} |"
+    )
     o = results["overhead"]
     lines.append(
         f"| tiny MLP 8-8-8-2, batch 4: NumPy / tinygrad_opt (fixed cost per step) | {o['numpy_us']:.0f} / "
@@ -720,6 +804,7 @@ def main(argv=None):
         ("peak_memory", "peak memory of one step", bench_peak_memory, (params, batches, 5)),
         ("flatness", f"memory over {steps} training steps", bench_flatness, (params, batches, steps, steps // 20)),
         ("overhead", "fixed per-step overhead (tiny MLP)", overhead_per_step, (runs * 2, warmup)),
+        ("mlp_op_by_op", "MLP step written op by op", bench_mlp, (params, batches, runs, warmup, 1, mlp_loss_op_by_op)),
     ]
     for key, title, fn, args_ in sections:
         results[key], load[key] = timed_section(title, fn, *args_)
@@ -729,6 +814,10 @@ def main(argv=None):
             "PyTorch MLP step", bench_torch_mlp, params, batches, runs, warmup
         )
         results["cnn"], load["cnn"] = timed_section("small CNN vs PyTorch", bench_cnn, max(runs // 2, 20), warmup)
+        for kind in ("mlp", "cnn"):
+            results[f"mnist1d_{kind}"], load[f"mnist1d_{kind}"] = timed_section(
+                f"MNIST-1D-shaped {kind} + Adam vs PyTorch", bench_mnist1d, kind, runs, warmup
+            )
         if tg.backend.retain_freed_memory():  # last: it changes the allocator for the rest of the process
             results["cnn_retained"], load["cnn_retained"] = timed_section(
                 "small CNN vs PyTorch, freed memory retained", bench_cnn, max(runs // 2, 20), warmup
