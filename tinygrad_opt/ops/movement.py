@@ -159,7 +159,11 @@ class Pad(Function):
     """Constant padding; ``pad`` is a tuple of (before, after) per axis (NumPy's convention)."""
 
     def forward(self, a):
-        return backend.xp_of(a).pad(a, self.pad, mode="constant", constant_values=self.value)
+        # filled, then the input written into its middle: np.pad does the same behind ~30 µs of Python
+        shape = tuple(s + lo + hi for s, (lo, hi) in zip(a.shape, self.pad))
+        out = backend.xp_of(a).full(shape, self.value, dtype=a.dtype)
+        out[tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pad, a.shape))] = a
+        return out
 
     def _inner(self):
         return tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pad, self.parents[0].shape))
