@@ -326,3 +326,12 @@ def test_manual_seed_also_seeds_a_device_generator_first_used_after_it(monkeypat
     monkeypatch.setattr(backend, "_generators", {})
     tg.manual_seed(123)
     np.testing.assert_array_equal(tg.rand(5, device=device).numpy(), a)
+
+
+def test_scalar_operands_are_made_on_the_tensors_own_gpu(device):
+    """With two GPUs, ``x * 2`` for x on cuda:1 must make its constant on cuda:1, not the current one."""
+    if device == "cpu" or not backend.FAKE_CUDA:
+        pytest.skip("needs two CUDA devices (the stand-in has cuda:0 and cuda:1)")
+    x = tg.tensor([1.0, 2.0], device="cuda:1")
+    np.testing.assert_array_equal((x * 2 + 1).numpy(), [3.0, 5.0])
+    assert (x * 2).device == "cuda:1"

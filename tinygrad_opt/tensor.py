@@ -253,8 +253,9 @@ class Tensor:
                 dtype = _default_float
             if self._device == "cpu":
                 array = np.asarray(other, dtype=dtype)
-            else:  # filled on the device: no host-to-device copy
-                array = self.xp.full((), other, dtype=dtype)
+            else:  # filled on the device (its own, if several): no host-to-device copy
+                with backend._on(self._device):
+                    array = self.xp.full((), other, dtype=dtype)
             return Tensor._make(array, False, None, None, self._device)
         return Tensor(other, device=self._device)
 
