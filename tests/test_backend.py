@@ -335,3 +335,19 @@ def test_scalar_operands_are_made_on_the_tensors_own_gpu(device):
     x = tg.tensor([1.0, 2.0], device="cuda:1")
     np.testing.assert_array_equal((x * 2 + 1).numpy(), [3.0, 5.0])
     assert (x * 2).device == "cuda:1"
+
+
+def test_set_default_device_makes_that_gpu_current_and_refuses_a_missing_one(fresh_default_device, device):
+    if device == "cpu" or not backend.FAKE_CUDA:
+        pytest.skip("needs the stand-in's two CUDA devices")
+    try:
+        tg.set_default_device("cuda:1")
+        model = tg.nn.Sequential(tg.nn.Linear(4, 3), tg.nn.ReLU(), tg.nn.Linear(3, 2))
+        loss = F.cross_entropy(model(tg.randn(5, 4)), tg.tensor([0, 1, 1, 0, 1]))
+        loss.backward()
+        assert loss.device == "cuda:1" and all(p.grad.device == "cuda:1" for p in model.parameters())
+        with pytest.raises(DeviceError, match="no device 'cuda:7', this machine has 2 GPU"):
+            tg.set_default_device("cuda:7")
+        assert tg.get_default_device() == "cuda:1"  # a failed switch changes nothing
+    finally:
+        tg.set_default_device("cuda:0")

@@ -94,11 +94,17 @@ def get_default_device() -> str:
 
 
 def set_default_device(device) -> None:
-    """Make ``device`` the default for tensors created without an explicit ``device=``."""
+    """Make ``device`` the default for tensors created without an explicit ``device=``. For 'cuda:N'
+    it also makes GPU N CuPy's current device: array calls run on the current device, so work on one
+    GPU other than 0 needs it current (several GPUs in one computation are not supported)."""
     global _default_device
     dev = parse_device(device)
     if dev != "cpu":
-        _load_cupy()
+        cp, index = _load_cupy(), int(dev.split(":")[1])
+        count = cp.cuda.runtime.getDeviceCount()
+        if index >= count:
+            raise DeviceError(f"set_default_device: no device {dev!r}, this machine has {count} GPU(s): use cuda:0")
+        cp.cuda.Device(index).use()
     _default_device = dev
 
 
