@@ -287,8 +287,8 @@ def _placed(value, device: str):
     if type(value) is tuple:
         items = tuple([_placed(v, device) for v in value])
         return value if all(a is b for a, b in zip(items, value)) else items
-    if backend.is_array(value) and not isinstance(value, backend.np.generic) and backend.device_of(value) != device:
-        return backend.asarray(value, device=device)
+    if backend.is_array(value) and not isinstance(value, backend.np.generic):
+        return backend.to_device(value, device)
     return value
 
 

@@ -301,38 +301,6 @@ class ndarray:
         stats.to_device += 1
         self._a[...] = arr
 
-    def item(self):
-        stats.to_host += 1
-        return self._a.item()
-
-    def tolist(self):
-        stats.to_host += 1
-        return self._a.tolist()
-
-    def __bool__(self):
-        stats.to_host += 1
-        return bool(self._a)
-
-    def __int__(self):
-        stats.to_host += 1
-        return int(self._a)
-
-    def __float__(self):
-        stats.to_host += 1
-        return float(self._a)
-
-    def __complex__(self):
-        stats.to_host += 1
-        return complex(self._a)
-
-    def __repr__(self):
-        stats.to_host += 1
-        return repr(self._a)
-
-    def __str__(self):
-        stats.to_host += 1
-        return str(self._a)
-
     def __array__(self, dtype=None, copy=None):
         raise TypeError(_IMPLICIT)
 
@@ -416,6 +384,29 @@ for _name in "lt le gt ge eq ne".split():
     setattr(ndarray, f"__{_name}__", _binary(getattr(operator, _name)))
 for _name in "neg pos abs invert".split():
     setattr(ndarray, f"__{_name}__", _unary(getattr(operator, _name)))
+
+
+def _to_host(convert):
+    """A method that reads the array on the host: one device-to-host copy (a sync on a GPU)."""
+
+    def method(self):
+        stats.to_host += 1
+        return convert(self._a)
+
+    return method
+
+
+for _name, _convert in {
+    "item": np.ndarray.item,
+    "tolist": np.ndarray.tolist,
+    "__bool__": bool,
+    "__int__": int,
+    "__float__": float,
+    "__complex__": complex,
+    "__repr__": repr,
+    "__str__": str,
+}.items():
+    setattr(ndarray, _name, _to_host(_convert))
 
 
 # --------------------------------------------------------------------------- module functions
