@@ -4,7 +4,18 @@ JAX-style transforms (grad, vjp, jvp, hvp, jacobian, hessian) and, on top, nn an
 from . import autodiff, backend, func, nn, ops
 from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
-from .errors import AnomalyError, DeviceError, DTypeError, GraphError, InplaceError, ShapeError, TinygradOptError
+from .errors import (
+    AnomalyError,
+    ClosureError,
+    CurvatureError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    InplaceError,
+    LineSearchError,
+    ShapeError,
+    TinygradOptError,
+)
 from .func import (
     grad,
     hessian,

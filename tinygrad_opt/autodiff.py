@@ -33,6 +33,7 @@ class _State:
     ceiling = 1 << 60  # only levels <= ceiling propagate (lowered while a jvp rule runs)
     next_level = 1
     mutations = 0  # in-place modifications so far (any tensor): nodes recorded since then need no version check
+    keep_graph = False  # Tensor.backward() records its own pass (create_graph=True): see keep_backward_graph
 
 
 _state = _State()
@@ -119,6 +120,22 @@ class detect_anomaly:
 
 def is_anomaly_enabled() -> bool:
     return _state.anomaly
+
+
+class keep_backward_graph:
+    """While active, ``Tensor.backward()`` behaves as ``backward(create_graph=True)``: the gradients it
+    leaves in ``.grad`` carry history, so their VJPs are Hessian-vector products.
+
+    Curvature optimizers (Newton, NewtonCG, AdaHessian, SophiaH) evaluate the user's plain closure — the
+    one written for LBFGS — inside this mode, so nobody writes ``create_graph=True`` into a closure."""
+
+    def __enter__(self):
+        self.prev = _state.keep_graph
+        _state.keep_graph = True
+        return self
+
+    def __exit__(self, *exc):
+        _state.keep_graph = self.prev
 
 
 # --------------------------------------------------------------------------- forward-mode levels

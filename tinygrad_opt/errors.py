@@ -31,3 +31,15 @@ class AnomalyError(TinygradOptError, FloatingPointError):
 
 class HyperparameterError(TinygradOptError, ValueError):
     """An optimizer/scheduler hyper-parameter outside its valid range (negative lr, beta >= 1, ...)."""
+
+
+class ClosureError(TinygradOptError, TypeError):
+    """An optimizer's closure (or an analysis ``loss_fn``) that returns no scalar Tensor."""
+
+
+class LineSearchError(TinygradOptError, FloatingPointError):
+    """A line search met a non-finite loss or gradient; the parameters are restored to the step's start."""
+
+
+class CurvatureError(TinygradOptError, ArithmeticError):
+    """A curvature matrix that a method must invert is singular or not positive definite."""

@@ -183,7 +183,9 @@ class Tensor:
         return self
 
     def backward(self, grad=None, create_graph=False, retain_graph=None):
-        """Accumulate d self / d leaf into every leaf's ``.grad`` (a scalar output needs no ``grad``)."""
+        """Accumulate d self / d leaf into every leaf's ``.grad`` (a scalar output needs no ``grad``).
+        Inside ``autodiff.keep_backward_graph()`` the pass is recorded, as with ``create_graph=True``."""
+        create_graph = create_graph or autodiff._state.keep_graph
         seed = autodiff._seed_cotangent(self, grad, "backward")
         autodiff.run_backward([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 

@@ -198,6 +198,22 @@ CASES = {
 }
 
 
+SEPARATELY_TESTED = {
+    # closure-driven methods (line searches, curvature): their own suites state their properties
+    "LBFGS": "test_optim_second_order.py",
+    "BFGS": "test_optim_second_order.py",
+    "ConjugateGradient": "test_optim_second_order.py",
+    "SteepestDescent": "test_optim_second_order.py",
+    "Newton": "test_optim_second_order.py",
+    "NewtonCG": "test_optim_second_order.py",
+    "CoordinateDescent": "test_optim_second_order.py",
+    "AdaHessian": "test_optim_curvature.py",
+    "SophiaH": "test_optim_curvature.py",
+    "KFAC": "test_optim_curvature.py",
+}
+"""Optimizers outside the table (they need a closure, or a model), and the test file that covers each."""
+
+
 def optimizer_classes() -> set:
     """Every concrete Optimizer subclass exported by tinygrad_opt.optim."""
     return {

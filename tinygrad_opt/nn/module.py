@@ -72,6 +72,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -79,11 +80,20 @@ class Module:
     def __call__(self, *args, **kwargs):
         for hook in self._forward_pre_hooks:
             hook(self, args)
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks:
+            hook(self, args, output)
+        return output
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` runs before every ``forward`` (weight_norm uses it)."""
         self._forward_pre_hooks.append(hook)
+        return hook
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after every ``forward`` (KFAC records layer inputs and outputs
+        with it); remove it with ``module._forward_hooks.remove(hook)``."""
+        self._forward_hooks.append(hook)
         return hook
 
     # ------------------------------------------------------------------ registration

@@ -62,9 +62,34 @@ def betas(opt, name, v):
         _fail(opt, name, v, "a pair (beta1, beta2) with both in [0, 1)")
 
 
+def count(opt, name, v):
+    """An int >= 1: iteration limits, history sizes, update intervals."""
+    if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
+        _fail(opt, name, v, "an int >= 1")
+
+
+def one_of(*choices):
+    """A rule accepting exactly ``choices`` (strings or None)."""
+
+    def check(opt, name, v):
+        if v not in choices:
+            _fail(opt, name, v, " or ".join(map(repr, choices)))
+
+    return check
+
+
 def flag(opt, name, v):
     if not isinstance(v, bool):
         _fail(opt, name, v, "True or False")
+
+
+def _host(value):
+    """A state value for state_dict: Tensors become NumPy copies (inside lists and tuples too)."""
+    if isinstance(value, Tensor):
+        return value.numpy().copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host(v) for v in value)
+    return value
 
 
 # --------------------------------------------------------------------------- the base class
@@ -218,10 +243,7 @@ class Optimizer:
     def state_dict(self) -> dict:
         """PyTorch layout; Tensors become NumPy copies, so the dict holds only arrays, numbers and tuples."""
         index = {id(p): i for i, p in enumerate(self._params())}
-        state = {
-            index[id(p)]: {k: (v.numpy().copy() if isinstance(v, Tensor) else v) for k, v in s.items()}
-            for p, s in self.state.items()
-        }
+        state = {index[id(p)]: {k: _host(v) for k, v in s.items()} for p, s in self.state.items()}
         groups = [
             {
                 **copy.deepcopy({k: v for k, v in g.items() if k != "params"}),
@@ -266,18 +288,26 @@ class Optimizer:
             state[p] = {k: self._restore(p, k, v) for k, v in entry.items()}
         return groups, state
 
-    @staticmethod
-    def _restore(p, key, value):
-        """A saved state value back on p's device (arrays must have p's shape or be 0-d)."""
+    def _restore(self, p, key, value):
+        """A saved state value back on p's device; lists and tuples of arrays element by element (arrays
+        must have the shape ``_state_shape`` gives, or be 0-d)."""
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._restore(p, key, v) for v in value)
         if not isinstance(value, Tensor) and not backend.is_array(value):
             return value
         arr = value.data if isinstance(value, Tensor) else value
-        if arr.ndim and tuple(arr.shape) != p.shape:
+        shape = self._state_shape(p, key)
+        if arr.ndim and shape is not None and tuple(arr.shape) != shape:
             raise ShapeError(
-                f"load_state_dict: state {key!r} has shape {tuple(arr.shape)}, the parameter has shape {p.shape}"
+                f"load_state_dict: state {key!r} has shape {tuple(arr.shape)}, the parameter has shape {shape}"
             )
         dtype = p.dtype if np.dtype(arr.dtype).kind == "f" else None
         return Tensor(backend.asarray(backend.to_numpy(arr), dtype=dtype, device=p.device).copy(), device=p.device)
+
+    def _state_shape(self, p, key):
+        """The shape a saved state array must have: p's (elementwise methods); None accepts any shape
+        (methods whose state is a flat vector, a matrix or a Kronecker factor override this)."""
+        return p.shape
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Replace hyper-parameters and state; on any mismatch raise and leave the optimizer unchanged."""
