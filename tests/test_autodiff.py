@@ -409,3 +409,19 @@ def test_anomaly_mode_is_quiet_on_finite_computations(device):
         (x.log() * x.sqrt()).sum().backward()
     expected = np.sqrt([0.5, 2.0]) / np.array([0.5, 2.0]) + np.log([0.5, 2.0]) / (2 * np.sqrt([0.5, 2.0]))
     np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_keep_backward_graph_makes_a_plain_backward_differentiable(device):
+    """Inside keep_backward_graph, loss.backward() records its pass: the .grad it leaves has history, so
+    its VJP with v is H v — how Newton/AdaHessian get curvature from a plain closure."""
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True, device=device)
+    with tg.autodiff.keep_backward_graph():
+        (x[0] ** 3 * x[1]).backward()
+    assert x.grad.requires_grad
+    v = tg.Tensor(np.array([1.0, -1.0]), device=device)
+    (hv,) = tg.autodiff.grad([x.grad], [x], grad_outputs=[v])
+    # H = [[6 x0 x1, 3 x0²], [3 x0², 0]] = [[12, 3], [3, 0]]
+    np.testing.assert_allclose(hv.numpy(), [12 - 3, 3])
+    y = tg.Tensor(np.array([1.0]), requires_grad=True, device=device)
+    (y**2).sum().backward()
+    assert not y.grad.requires_grad  # outside the mode backward records nothing, as before

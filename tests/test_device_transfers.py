@@ -134,3 +134,39 @@ def test_array_calls_per_training_step_stay_within_budget(device, workload, budg
         x = tg.tensor(rng.standard_normal((8, 1, 28, 28)).astype(np.float32))
     y = tg.tensor(rng.integers(0, 10, x.shape[0]))
     assert _kernels_per_step(model, opt, x, y) <= budget
+
+
+CLOSURE_OPTIMIZERS = {
+    "lbfgs": lambda m: optim.LBFGS(m.parameters(), max_iter=3, line_search_fn="strong_wolfe"),
+    "bfgs": lambda m: optim.BFGS(m.parameters()),
+    "cg": lambda m: optim.ConjugateGradient(m.parameters(), beta="polak_ribiere"),
+    "steepest_descent": lambda m: optim.SteepestDescent(m.parameters()),
+    "newton_cg": lambda m: optim.NewtonCG(m.parameters(), cg_max_iter=4),
+    "adahessian": lambda m: optim.AdaHessian(m.parameters()),
+    "sophia": lambda m: optim.SophiaH(m.parameters(), k=1),
+    "kfac": lambda m: optim.KFAC(m, inv_update_freq=1),
+}
+
+
+@pytest.mark.parametrize("opt_name", sorted(CLOSURE_OPTIMIZERS))
+def test_closure_optimizers_read_only_scalars_on_the_host(device, opt_name):
+    """Line searches and CG branch on scalars (φ(t), φ'(t), pᵀHp), so those reach the host — one element
+    each — and nothing else: no array comes back, and nothing is copied to the device."""
+    if device == "cpu" or not backend.FAKE_CUDA:
+        pytest.skip("counted on the stand-in device")
+    model = mlp()
+    opt = CLOSURE_OPTIMIZERS[opt_name](model)
+    x = tg.randn(8, 20, device=device)
+    y = tg.tensor(np.arange(8) % 4, device=device)
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        return loss
+
+    for _ in range(2):
+        with transfers() as counts:
+            opt.step(closure)
+        assert counts.to_device == 0, f"{opt_name}: {vars(counts)}"
+        assert counts.host_elements == counts.to_host, f"{opt_name} copied arrays to the host: {vars(counts)}"

@@ -67,5 +67,6 @@ from .tensor import (
 )
 
 from . import optim  # isort: skip  (after the core it builds on)
+from . import analysis  # isort: skip  (uses the transforms)
 
 __version__ = "0.1.0"

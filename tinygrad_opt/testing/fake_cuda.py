@@ -86,9 +86,15 @@ class Stats:
 
     def __init__(self):
         self.kernels = self.to_host = self.to_device = 0
+        self.host_elements = 0  # elements those device-to-host copies carried (1 each: scalars only)
 
     def snapshot(self) -> dict:
-        return {"kernels": self.kernels, "to_host": self.to_host, "to_device": self.to_device}
+        return {
+            "kernels": self.kernels,
+            "to_host": self.to_host,
+            "to_device": self.to_device,
+            "host_elements": self.host_elements,
+        }
 
 
 stats = Stats()
@@ -295,6 +301,7 @@ class ndarray:
     # ------------------------------------------------------------------ to the host
     def get(self, stream=None, order="C", out=None):
         stats.to_host += 1
+        stats.host_elements += self._a.size
         return np.array(self._a, order=order)
 
     def set(self, arr, stream=None):
@@ -391,6 +398,7 @@ def _to_host(convert):
 
     def method(self):
         stats.to_host += 1
+        stats.host_elements += self._a.size
         return convert(self._a)
 
     return method
