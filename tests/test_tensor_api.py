@@ -211,3 +211,16 @@ def test_detach_and_clone_differ_in_memory(device):
     assert c.requires_grad and not c.is_leaf and c.data is not x.data
     (c * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_random_factories_refuse_a_generator_for_another_device():
+    gen = tg.Generator(0, device="cpu")
+    assert tg.randn(2, generator=gen, device="cpu").device == "cpu"
+    for factory in (
+        lambda: tg.rand(2, device="cuda", generator=gen),
+        lambda: tg.randn(2, device="cuda", generator=gen),
+    ):
+        with pytest.raises(tg.DeviceError, match="generator draws on 'cpu'"):
+            factory()
+    with pytest.raises(tg.DeviceError, match="randint: device='cuda'"):
+        tg.randint(0, 2, 3, device="cuda", generator=gen)

@@ -43,3 +43,7 @@ class LineSearchError(TinygradOptError, FloatingPointError):
 
 class CurvatureError(TinygradOptError, ArithmeticError):
     """A curvature matrix that a method must invert is singular or not positive definite."""
+
+
+class NotCriticalPointError(TinygradOptError, ValueError):
+    """``analysis.classify_critical_point`` at a point whose gradient is not ~0."""

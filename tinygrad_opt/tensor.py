@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from . import autodiff, backend
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DeviceError, DTypeError, GraphError, ShapeError
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -1034,22 +1034,34 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _made(backend.xp_for(dev).eye(n, m, dtype=_factory_dtype(dtype)), requires_grad)
 
 
+def _generator(generator, device, where: str):
+    """``generator`` (checked against ``device`` when both are given) or the device's default one."""
+    if generator is None:
+        return backend.default_generator(device)
+    if device is not None and backend.parse_device(device) != generator.device:
+        raise DeviceError(
+            f"{where}: device={device!r} but the generator draws on {generator.device!r}; pass a generator made "
+            f"for that device (tinygrad_opt.Generator(seed, device={device!r})) or drop device="
+        )
+    return generator
+
+
 def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform [0, 1) samples from ``generator`` (default: the device's seeded generator)."""
-    gen = generator or backend.default_generator(device)
+    gen = _generator(generator, device, "rand")
     dt = _factory_dtype(dtype)
     return _made(gen.rng.random(_shape_arg(shape), dtype=np.float64).astype(dt), requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal samples from ``generator`` (default: the device's seeded generator)."""
-    gen = generator or backend.default_generator(device)
+    gen = _generator(generator, device, "randn")
     dt = _factory_dtype(dtype)
     return _made(gen.rng.standard_normal(_shape_arg(shape), dtype=np.float64).astype(dt), requires_grad)
 
 
 def randint(low, high, shape, device=None, generator=None):
-    gen = generator or backend.default_generator(device)
+    gen = _generator(generator, device, "randint")
     return _made(gen.rng.integers(low, high, _shape_arg((shape,))).astype(np.int64), False)
 
 

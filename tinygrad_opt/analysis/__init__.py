@@ -11,9 +11,9 @@ trace.py     Hutchinson trace and diagonal, per-block trace
 taylor.py    the second-order step model f − εgᵀg + ½ε²gᵀHg, the optimal step, gradient-norm tracking
 """
 
+from ..errors import NotCriticalPointError
 from .hessian import HVPOperator, hvp_operator
 from .spectrum import (
-    NotCriticalPointError,
     block_eigenvalues,
     classify_critical_point,
     condition_number,

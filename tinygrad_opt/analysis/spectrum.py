@@ -13,16 +13,12 @@ import warnings
 
 import numpy as np
 
-from ..errors import HyperparameterError, TinygradOptError
+from ..errors import HyperparameterError, NotCriticalPointError
 from ..tensor import randn_like, zeros
 from .hessian import build_operator, check_choice, check_k, check_positive_int, generator_for, norm, rademacher_like
 from .lanczos import KEYS, converged, lanczos, power_eigenpairs, ritz_vectors, wanted
 
 METHODS = ("lanczos", "power")
-
-
-class NotCriticalPointError(TinygradOptError, ValueError):
-    """``classify_critical_point`` at a point whose gradient is not ~0."""
 
 
 def _tolerance(where: str, tol, dtype) -> float:
