@@ -7,9 +7,10 @@ norm.py        BatchNorm, LayerNorm, InstanceNorm, GroupNorm, weight_norm
 dropout.py     Dropout                             activation.py  ReLU, GELU, Softmax, ...
 loss.py        mse/l1/huber/nll/cross-entropy/BCE-with-logits (+ module classes)
 init.py        calculate_gain and the initializers  functional.py  the functional forms, as ``F``
+regularization.py  entropy regularization, mixup, cutout, FGSM/PGD adversarial inputs
 """
 
-from . import functional, init
+from . import functional, init, regularization
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .dropout import Dropout
