@@ -6,6 +6,7 @@ from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set
 from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
 from .errors import (
     AnomalyError,
+    CheckpointError,
     ClosureError,
     CurvatureError,
     DeviceError,
@@ -68,5 +69,6 @@ from .tensor import (
 
 from . import optim  # isort: skip  (after the core it builds on)
 from . import analysis  # isort: skip  (uses the transforms)
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # isort: skip  (nn, optim state)
 
 __version__ = "0.1.0"

@@ -47,3 +47,8 @@ class CurvatureError(TinygradOptError, ArithmeticError):
 
 class NotCriticalPointError(TinygradOptError, ValueError):
     """``analysis.classify_critical_point`` at a point whose gradient is not ~0."""
+
+
+class CheckpointError(TinygradOptError, ValueError):
+    """A file that is not a readable checkpoint (truncated, foreign, newer format) or that does not fit
+    the objects it is restored into. The message names the file, the problem and the fix."""
