@@ -41,7 +41,6 @@ SECTION_PREFIXES = ("optimizer.", "scheduler.", "history.", "extra.")
 """Tensor-name prefixes of everything that is not a model weight (filter these out for torch)."""
 
 
-
 def _error(path, problem: str, fix: str) -> CheckpointError:
     return CheckpointError(f"{path}: {problem}; {fix}")
 

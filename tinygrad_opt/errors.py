@@ -52,3 +52,7 @@ class NotCriticalPointError(TinygradOptError, ValueError):
 class CheckpointError(TinygradOptError, ValueError):
     """A file that is not a readable checkpoint (truncated, foreign, newer format) or that does not fit
     the objects it is restored into. The message names the file, the problem and the fix."""
+
+
+class MissingDatasetPackageError(TinygradOptError, ImportError):
+    """An optional data set whose generator package is not installed (the message names the extra)."""
