@@ -70,6 +70,7 @@ from .tensor import (
 from . import optim  # isort: skip  (after the core it builds on)
 from . import analysis  # isort: skip  (uses the transforms)
 from . import data  # isort: skip
+from . import train  # isort: skip  (data, nn, optim, checkpoints)
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # isort: skip  (nn, optim state)
 
 __version__ = "0.1.0"
