@@ -6,7 +6,7 @@
     TINYGRAD_OPT_FAKE_CUDA=1 python benchmarks/gpu.py --out DIR --smoke --skip-tests   # CI, on the stand-in
 
 Writes into DIR: gpu.json (every number; a section that fails keeps its traceback there and the run goes
-on), gpu.md (the table, also printed at the end), cli.txt (``python -m tinygrad_opt --device cuda``) and
+on), gpu.md (the table, also printed at the end), cli.txt (``python -m tinygrad_opt train --device cuda``) and
 pytest.txt (the test suite under ``--device cuda``). gpu.json and gpu.md are rewritten after each
 section, so a run cut short keeps what it had; the test suite runs last, killed after --test-timeout
 seconds (default 400). Exit code 0 unless the script itself is broken.
@@ -432,9 +432,9 @@ def run_logged(cmd, log_path, timeout):
 
 
 def run_cli(out_dir, epochs):
-    cmd = [sys.executable, "-m", "tinygrad_opt", "--device", "cuda", "--epochs", str(epochs)]
+    cmd = [sys.executable, "-m", "tinygrad_opt", "train", "--device", "cuda", "--epochs", str(epochs)]
     r = run_logged(cmd, out_dir / "cli.txt", 600)
-    found = re.findall(r"done: digits test accuracy ([0-9.]+)", r.pop("output"))
+    found = re.findall(r"test accuracy ([0-9.]+)", r.pop("output"))
     return r | {"accuracy": float(found[-1]) if found else None}
 
 

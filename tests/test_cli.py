@@ -1,29 +1,105 @@
-"""The main job (``tinygrad-opt``): the autodiff tour prints the seed's closed forms and the digits MLP learns."""
+"""The command line: ``tinygrad-opt train`` (the README's main job), ``tinygrad-opt tour`` and bad arguments."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from tinygrad_opt.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_default_job_reproduces_the_seed_examples_and_learns_the_digits(capsys, device):
-    """On the test device: ``pytest --device cuda`` runs the main job as ``tinygrad-opt --device cuda``."""
-    assert main(["--epochs", "2", "--device", device]) == 0
+
+def _accuracy(text):
+    return float(re.search(r"test accuracy ([0-9.]+)", text).group(1))
+
+
+def test_default_train_reaches_95_percent_on_the_digits_and_repeats_itself(capsys, device):
+    assert main(["train", "--device", device]) == 0
+    first = capsys.readouterr().out
+    assert f"on {device}" in first and "epoch 10/10" in first
+    assert _accuracy(first) >= 0.95
+    main(["train", "--device", device])
+    assert capsys.readouterr().out == first  # same seed, same numbers
+
+
+def test_cnn_reaches_97_percent(capsys):
+    assert main(["train", "--model", "cnn", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and _accuracy(out) >= 0.96
+
+
+@pytest.mark.parametrize("name", ["adam", "kfac", "adahessian", "lookahead", "lbfgs"])
+def test_other_optimizers_and_schedules_run_by_name(capsys, name):
+    assert main(["train", "--optimizer", name, "--schedule", "onecycle", "--epochs", "1", "--quiet"]) == 0
+    assert 0 <= _accuracy(capsys.readouterr().out) <= 1
+
+
+def test_tour_reproduces_the_seed_examples(capsys, device):
+    assert main(["tour", "--device", device]) == 0
     text = capsys.readouterr().out
-    assert f"tinygrad_opt 0.1.0 on {device}" in text
     assert "at (3, 2): (10, 18)" in text
     assert "rev == fwd == closed form: True" in text
     assert "HVP fwd-rev [ 802. -600.] == rev-rev [ 802. -600.] == H v [ 802. -600.]" in text
-    accuracy = float(re.search(r"done: digits test accuracy ([0-9.]+)", text).group(1))
-    assert accuracy > 0.85
 
 
-def test_a_bad_device_is_one_line_and_exit_code_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["--device", "tpu"])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "--device: unknown device 'tpu'" in err and "Traceback" not in err
+def test_bare_command_prints_help_with_both_subcommands(capsys):
+    assert main([]) == 0
+    assert "{train,tour}" in capsys.readouterr().out
+
+
+BAD = [
+    (["--optimizer", "foo"], "--optimizer: unknown optimizer 'foo'"),
+    (["--model", "rnn"], "--model: unknown model"),
+    (["--data", "cifar"], "--data: unknown data set"),
+    (["--schedule", "zzz"], "--schedule: unknown schedule"),
+    (["--lr", "-1"], "--lr: must be a finite number > 0"),
+    (["--lr", "nan"], "--lr: must be a finite number > 0"),
+    (["--epochs", "0"], "--epochs: must be an integer >= 1"),
+    (["--batch-size", "0"], "--batch-size: must be an integer >= 1"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
+    (["--resume"], "--resume: needs --checkpoint-dir"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_arguments_are_one_line_and_exit_code_2_through_the_console_script(args, message):
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygrad_opt", "train", *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _train(ckpt, epochs=6, extra=()):
+    cmd = [sys.executable, "-m", "tinygrad_opt", "train", "--epochs", str(epochs), "--quiet", "--checkpoint-dir"]
+    return cmd + [str(ckpt), *extra]
+
+
+def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path):
+    """SIGKILL at several moments, resume each time: the final line equals an uninterrupted run's."""
+    env = {**os.environ, "TINYGRAD_OPT_FAKE_CUDA": ""}
+    args = ("--optimizer", "adam", "--lr", "0.01", "--model", "cnn")
+    straight = subprocess.run(_train(tmp_path / "straight", extra=args), capture_output=True, text=True, env=env)
+    assert straight.returncode == 0
+    ckpt = tmp_path / "killed"
+    for delay in (1.0, 1.6, 2.2):
+        proc = subprocess.Popen(
+            _train(ckpt, extra=(*args, "--resume") if ckpt.exists() else args),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    resumed = subprocess.run(_train(ckpt, extra=(*args, "--resume")), capture_output=True, text=True, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == straight.stdout
