@@ -50,6 +50,9 @@ def _demo_autodiff(out):
     out(f"softmax([1000, 990, 980]) = {s.numpy()} (finite, sums to {s.sum().item():.6f})")
 
 
+DEFAULT_EPOCHS = {"mlp": 10, "cnn": 20}
+"""Epochs when --epochs is not given: the CNN has more weights to settle (0.967 after 10, 0.978 after 20)."""
+
 OPTIMIZER_DEFAULTS = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True)}
 """Per-optimizer settings beyond the class defaults (``--lr`` overrides lr)."""
 
@@ -182,6 +185,8 @@ def run_train(args, out) -> float:
     from tinygrad_opt.train import Trainer, plot_history
 
     tg.manual_seed(args.seed)
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS[args.model]
     device = tg.get_default_device()
     (x, y), val, (xt, yt) = _load(args.data, device)
     model = build_model(args.model, args.data).to(device)
@@ -221,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", type=_choice("optimizer", optimizers()), default="sgd", help="any optimizer")
     train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: per optimizer)")
     train.add_argument("--schedule", type=_choice("schedule", SCHEDULES), default="cosine")
-    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--epochs", type=_positive_int, default=None, help="default: 10 (mlp), 20 (cnn)")
     train.add_argument("--batch-size", type=_positive_int, default=64)
     train.add_argument("--device", default=None, help="cpu or cuda (default: $TINYGRAD_OPT_DEVICE or cpu)")
     train.add_argument("--seed", type=int, default=0)
