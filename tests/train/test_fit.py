@@ -161,35 +161,26 @@ def test_resume_equals_uninterrupted_bit_for_bit(tmp_path, device):
         train, val = loaders(n_train=256, seed=7)
         return model, opt, sched, train, val
 
-    model, opt, sched, train, val = build()
-    straight = fit(
-        model,
-        opt,
-        train,
-        epochs=4,
-        val_loader=val,
-        scheduler=sched,
-        progress=False,
-        checkpoint_dir=tmp_path / "straight",
-    )
-    expected = params(model)
+    def run(epochs, directory, resume=False):
+        model, opt, sched, train, val = build()  # each run "a new process": fresh objects at their initial state
+        history = fit(
+            model,
+            opt,
+            train,
+            epochs=epochs,
+            val_loader=val,
+            scheduler=sched,
+            progress=False,
+            checkpoint_dir=tmp_path / directory,
+            resume=resume,
+        )
+        return history, params(model), sched
 
-    model, opt, sched, train, val = build()
-    fit(model, opt, train, epochs=2, val_loader=val, scheduler=sched, progress=False, checkpoint_dir=tmp_path / "r")
-    model, opt, sched, train, val = build()  # "a new process": fresh objects at their initial state
-    resumed = fit(
-        model,
-        opt,
-        train,
-        epochs=4,
-        val_loader=val,
-        scheduler=sched,
-        progress=False,
-        checkpoint_dir=tmp_path / "r",
-        resume=True,
-    )
+    straight, expected, _ = run(4, "straight")
+    run(2, "r")
+    resumed, got, sched = run(4, "r", resume=True)
     assert resumed == straight
-    for k, v in params(model).items():
+    for k, v in got.items():
         np.testing.assert_array_equal(v, expected[k])
     assert sched.get_last_lr() == [0.01 * 0.5**4]
 

@@ -15,20 +15,15 @@ later ones t_{k-1} g_{k-1}ᵀd_{k-1} / g_kᵀd_k (N&W eq. 3.60). One ``step(clos
 
 from __future__ import annotations
 
-from .optimizer import count, nonnegative, one_of
+from .optimizer import count, nonnegative, one_of, optional
 from .vector import VectorOptimizer, dot
-
-
-def _restart_rule(opt, name, v):
-    if v is not None:
-        count(opt, name, v)
 
 
 class ConjugateGradient(VectorOptimizer):
     rules = {
         "lr": nonnegative,
         "beta": one_of("fletcher_reeves", "polak_ribiere"),
-        "restart_every": _restart_rule,
+        "restart_every": optional(count),
         "line_search_fn": one_of("strong_wolfe", "exact", "armijo"),
         "tolerance_grad": nonnegative,
     }

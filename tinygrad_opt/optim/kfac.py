@@ -49,14 +49,9 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ..ops import conv as C
 from ..tensor import Tensor, concatenate, ones, zeros_like
-from .optimizer import Optimizer, count, flag, positive, unit_interval
+from .optimizer import Optimizer, count, flag, optional, positive, unit_interval
 from .sgd import SGD
 from .vector import all_finite, call_closure
-
-
-def _optional_positive(opt, name, v):
-    if v is not None:
-        positive(opt, name, v)
 
 
 def supported(module) -> bool:
@@ -123,7 +118,7 @@ class KFAC(SGD):
         "stat_decay": unit_interval,
         "factor_update_freq": count,
         "inv_update_freq": count,
-        "kl_clip": _optional_positive,
+        "kl_clip": optional(positive),
         "pi_damping": flag,
     }
 

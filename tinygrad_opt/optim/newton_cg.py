@@ -20,20 +20,15 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import count, nonnegative, one_of
+from .optimizer import count, nonnegative, one_of, optional
 from .vector import VectorOptimizer, dot
-
-
-def _tol_rule(opt, name, v):
-    if v is not None:
-        nonnegative(opt, name, v)
 
 
 class NewtonCG(VectorOptimizer):
     rules = {
         "lr": nonnegative,
         "cg_max_iter": count,
-        "cg_tol": _tol_rule,
+        "cg_tol": optional(nonnegative),
         "damping": nonnegative,
         "line_search_fn": one_of("armijo", "strong_wolfe", None),
     }

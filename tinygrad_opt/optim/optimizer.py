@@ -68,6 +68,16 @@ def count(opt, name, v):
         _fail(opt, name, v, "an int >= 1")
 
 
+def optional(rule):
+    """``rule``, or None (an option that is off by default: restart_every, cg_tol, kl_clip)."""
+
+    def check(opt, name, v):
+        if v is not None:
+            rule(opt, name, v)
+
+    return check
+
+
 def one_of(*choices):
     """A rule accepting exactly ``choices`` (strings or None)."""
 
