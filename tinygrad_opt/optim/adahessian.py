@@ -111,6 +111,7 @@ class HutchinsonOptimizer(Optimizer):
     base's decoupled one (``decoupled_weight_decay`` is set in every group)."""
 
     interval = ""  # the group option: how many steps between Hessian estimates
+    requires_closure = True
 
     def __init__(self, params, defaults: dict, n_samples: int = 1, seed=None):
         super().__init__(params, {**defaults, "decoupled_weight_decay": True})

@@ -112,6 +112,7 @@ def damped_inverses(a: Tensor, g: Tensor, damping: float, pi_damping: bool) -> t
 
 
 class KFAC(SGD):
+    requires_closure = True  # the factors come from the closure's forward and backward
     rules = {
         **SGD.rules,
         "damping": positive,

@@ -14,7 +14,6 @@ stops early when max|g| ≤ tolerance_grad, when max|t d| or the change of loss 
 
 from __future__ import annotations
 
-from . import line_search as ls
 from .optimizer import count, nonnegative, one_of
 from .vector import VectorOptimizer, dot
 
@@ -102,16 +101,8 @@ class LBFGS(VectorOptimizer):
             if gtd > -tol_change:  # not a descent direction any more
                 break
             spent = 0
-            search = group["line_search_fn"]
-            if search is not None:
-                x = self.vector.clone()
-                phi = self._directional(closure, x, d)
-                if search == "strong_wolfe":
-                    res = ls.strong_wolfe(phi, d, t, loss, g, gtd, max_ls=max_eval - evals, name="LBFGS.step")
-                else:
-                    res = ls.armijo(phi, d, t, loss, gtd, max_ls=max_eval - evals, name="LBFGS.step")
-                t, loss, g, spent = res
-                self.vector.add_(d, alpha=t)
+            if group["line_search_fn"] is not None:
+                t, loss, g, spent = self._line_search(closure, group, d, t, loss, g, gtd, max_ls=max_eval - evals)
                 converged = float(g.abs().max()) <= tol_grad
             else:
                 self.vector.add_(d, alpha=t)

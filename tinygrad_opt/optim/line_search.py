@@ -82,9 +82,14 @@ def armijo(phi, d, t, f0, gtd0, *, c1=1e-4, shrink=0.5, max_ls=25, name="armijo"
 def strong_wolfe(phi, d, t, f0, g0, gtd0, *, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25, name="strong_wolfe"):
     """A step satisfying the strong Wolfe conditions (or the best point found within ``max_ls`` evaluations)."""
     d_norm = float(d.abs().max())
-    f, g = phi(t)
-    gtd = dot(g, d)
-    _checked(name, t, f, gtd)
+
+    def evaluate(t):
+        f, g = phi(t)
+        gtd = dot(g, d)
+        _checked(name, t, f, gtd)
+        return f, g, gtd
+
+    f, g, gtd = evaluate(t)
     evals, it = 1, 0
     prev = (0.0, f0, g0, gtd0)
     bracket = None
@@ -101,9 +106,7 @@ def strong_wolfe(phi, d, t, f0, g0, gtd0, *, c1=1e-4, c2=0.9, tolerance_change=1
         t_new = cubic_minimizer(prev[0], prev[1], prev[3], t, f, gtd, lo=t + 0.01 * (t - prev[0]), hi=10 * t)
         prev = (t, f, g, gtd)
         t = t_new
-        f, g = phi(t)
-        gtd = dot(g, d)
-        _checked(name, t, f, gtd)
+        f, g, gtd = evaluate(t)
         evals += 1
         it += 1
     if bracket is None:  # out of evaluations while still extrapolating
@@ -126,9 +129,7 @@ def strong_wolfe(phi, d, t, f0, g0, gtd0, *, c1=1e-4, c2=0.9, tolerance_change=1
                 insufficient = True
         else:
             insufficient = False
-        f, g = phi(t)
-        gtd = dot(g, d)
-        _checked(name, t, f, gtd)
+        f, g, gtd = evaluate(t)
         evals += 1
         it += 1
         point = (t, f, g, gtd)

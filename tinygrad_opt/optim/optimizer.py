@@ -113,6 +113,7 @@ class Optimizer:
     """
 
     rules: dict = {}  # hyper-parameter name -> check(opt_name, name, value); applied to every group
+    requires_closure = False  # True where step(closure) must re-evaluate the loss (line searches, curvature)
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)

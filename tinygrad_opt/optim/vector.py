@@ -131,6 +131,7 @@ class Curvature:
         self.loss = call_closure(name, closure, keep_graph=True)
         params = vector.params
         self._live = [(p, p.grad) for p in params if p.grad is not None and p.grad.requires_grad]
+        self._index = {id(p): i for i, p in enumerate(params)}
         self.grad = vector.grad().detach()
         for p in params:
             if p.grad is not None:
@@ -140,9 +141,8 @@ class Curvature:
         """H v for per-parameter tensors ``vs``; a parameter the gradient does not depend on gets zeros."""
         if not self._live:
             return [None] * len(vs)
-        index = {id(p): i for i, p in enumerate(self.vector.params)}
         params, grads = zip(*self._live)
-        seeds = [vs[index[id(p)]] for p in params]
+        seeds = [vs[self._index[id(p)]] for p in params]
         with no_grad():
             hv = autograd(list(grads), list(params), grad_outputs=seeds, retain_graph=True, allow_unused=True)
         by_param = {id(p): h for p, h in zip(params, hv)}
@@ -178,6 +178,8 @@ class VectorOptimizer(Optimizer):
 
     ``step`` is all-or-nothing: when the closure or a line search raises, θ and the state go back to
     what they were at the step's start."""
+
+    requires_closure = True  # step(closure) re-evaluates the loss (train.fit passes one)
 
     def __init__(self, params, defaults: dict):
         super().__init__(params, defaults)
@@ -240,9 +242,10 @@ class VectorOptimizer(Optimizer):
     def _curvature(self, closure) -> Curvature:
         return Curvature(type(self).__name__, closure, self.vector)
 
-    def _line_search(self, closure, group, d, t, loss, g, gtd, curvature=None, c2=0.9) -> ls.Result:
-        """Search along d from θ by ``group['line_search_fn']`` and move θ to θ + t d; returns the search's
-        result (``None`` as the search: the step t is taken as is and the loss/gradient are evaluated there)."""
+    def _line_search(self, closure, group, d, t, loss, g, gtd, curvature=None, c2=0.9, max_ls=25) -> ls.Result:
+        """Search along d from θ by ``group['line_search_fn']`` (at most ``max_ls`` evaluations) and move θ
+        to θ + t d; returns the search's result (``None`` as the search: the step t is taken as is and the
+        loss/gradient are evaluated there)."""
         search, name = group["line_search_fn"], f"{type(self).__name__}.step"
         x = self.vector.clone()
         phi = self._directional(closure, x, d)
@@ -250,9 +253,9 @@ class VectorOptimizer(Optimizer):
             f, g_new = phi(t)
             res = ls.Result(t, f, g_new, 1)
         elif search == "armijo":
-            res = ls.armijo(phi, d, t, loss, gtd, name=name)
+            res = ls.armijo(phi, d, t, loss, gtd, max_ls=max_ls, name=name)
         elif search == "strong_wolfe":
-            res = ls.strong_wolfe(phi, d, t, loss, g, gtd, c2=c2, name=name)
+            res = ls.strong_wolfe(phi, d, t, loss, g, gtd, c2=c2, max_ls=max_ls, name=name)
         else:  # exact: Newton on φ'(t) with φ'' from HVPs
             dhd0 = dot(d, curvature.hvp(d))
             curvature.release()

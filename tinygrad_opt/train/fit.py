@@ -17,25 +17,18 @@ from .. import autodiff
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..errors import HyperparameterError
 from ..nn.functional import cross_entropy
-from ..optim.adahessian import HutchinsonOptimizer
-from ..optim.kfac import KFAC
 from ..optim.lr_scheduler import ReduceLROnPlateau
-from ..optim.vector import VectorOptimizer
 from .callbacks import _copy_weights, _resolve_mode, improved
 
 LAST = "last.safetensors"
 BEST = "best.safetensors"
-_CLOSURE_CLASSES = (VectorOptimizer, HutchinsonOptimizer, KFAC)
 
 
 def needs_closure(optimizer) -> bool:
-    """True for optimizers whose ``step`` must re-evaluate the loss: L-BFGS, BFGS, CG, Newton and the
-    other ``VectorOptimizer`` subclasses, AdaHessian/SophiaH (Hutchinson probes), K-FAC, wrappers
-    (Lookahead) around one of them, and any optimizer with ``requires_closure = True``."""
-    flag = getattr(optimizer, "requires_closure", None)
-    if flag is not None:
-        return bool(flag)
-    if isinstance(optimizer, _CLOSURE_CLASSES):
+    """True for optimizers whose ``step`` must re-evaluate the loss — their class says so with
+    ``requires_closure`` (the line-search, Newton and curvature methods) — and for wrappers (Lookahead)
+    around one of them."""
+    if getattr(optimizer, "requires_closure", False):
         return True
     inner = getattr(optimizer, "optimizer", None)
     return inner is not None and inner is not optimizer and needs_closure(inner)
