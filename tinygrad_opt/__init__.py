@@ -6,15 +6,22 @@ from .autodiff import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set
 from .backend import Generator, cuda_available, get_default_device, manual_seed, set_default_device
 from .errors import (
     AnomalyError,
+    ArgumentError,
+    ArgumentTypeError,
+    AxisError,
     CheckpointError,
     ClosureError,
     CurvatureError,
     DeviceError,
     DTypeError,
     GraphError,
+    HyperparameterError,
     InplaceError,
     LineSearchError,
+    MissingDatasetPackageError,
+    NotCriticalPointError,
     ShapeError,
+    StateDictError,
     TinygradOptError,
 )
 from .func import (

@@ -1,4 +1,7 @@
-"""Exception types. Each message names the op, the offending shapes/values and what to do."""
+"""Exception types: one family. Every error the library raises on purpose is a ``TinygradOptError``
+and also the builtin a NumPy/PyTorch user would catch (``ShapeError`` is a ``ValueError``, ``AxisError``
+an ``IndexError``, ``ArgumentTypeError`` a ``TypeError``...), so both ``except`` styles work. Each
+message names the public function that was called, the offending shapes/values and what to do."""
 
 
 class TinygradOptError(Exception):
@@ -29,7 +32,34 @@ class AnomalyError(TinygradOptError, FloatingPointError):
     """Raised in detect_anomaly() mode at the first op that produces NaN or Inf."""
 
 
-class HyperparameterError(TinygradOptError, ValueError):
+class ArgumentError(TinygradOptError, ValueError):
+    """An argument whose value is outside its valid range: a negative size, a zero stride, eps < 0,
+    an unknown name among fixed choices, an empty tensor where values are needed."""
+
+
+class ArgumentTypeError(TinygradOptError, TypeError):
+    """An argument of the wrong type: a float where a size is needed, None where a model is needed,
+    a string or an object where numbers are needed, a function that returns the wrong structure."""
+
+
+class AxisError(TinygradOptError, IndexError):
+    """A dimension, axis or index outside the tensor's range (``unsqueeze(5)`` on a 2-D tensor)."""
+
+
+class StateDictError(TinygradOptError, RuntimeError, ValueError):
+    """``load_state_dict`` (module, optimizer or scheduler) got a dict that does not fit: missing or
+    unexpected keys, shapes or types that differ, another optimizer's state. Nothing was changed.
+    A ``RuntimeError`` as PyTorch's ``Module.load_state_dict`` raises, and a ``ValueError`` as its
+    optimizers' do."""
+
+    def __init__(self, message, missing_keys=(), unexpected_keys=(), mismatched=()):
+        super().__init__(message)
+        self.missing_keys = list(missing_keys)
+        self.unexpected_keys = list(unexpected_keys)
+        self.mismatched = list(mismatched)
+
+
+class HyperparameterError(ArgumentError):
     """An optimizer/scheduler hyper-parameter outside its valid range (negative lr, beta >= 1, ...)."""
 
 

@@ -20,19 +20,8 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import no_grad
-from ..errors import TinygradOptError
+from ..errors import StateDictError
 from ..tensor import Tensor
-
-
-class StateDictError(TinygradOptError, RuntimeError):
-    """``load_state_dict`` found missing keys, unexpected keys or shapes that differ. Nothing was copied."""
-
-    def __init__(self, message, missing_keys=(), unexpected_keys=(), mismatched=()):
-        super().__init__(message)
-        self.missing_keys = list(missing_keys)
-        self.unexpected_keys = list(unexpected_keys)
-        self.mismatched = list(mismatched)
-
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
