@@ -42,8 +42,9 @@ class ArgumentTypeError(TinygradOptError, TypeError):
     a string or an object where numbers are needed, a function that returns the wrong structure."""
 
 
-class AxisError(TinygradOptError, IndexError):
-    """A dimension, axis or index outside the tensor's range (``unsqueeze(5)`` on a 2-D tensor)."""
+class AxisError(ShapeError, IndexError):
+    """A dimension, axis or index outside the tensor's range (``unsqueeze(5)`` on a 2-D tensor). Both an
+    ``IndexError`` (as PyTorch raises) and a ``ValueError`` (as NumPy's ``AxisError``)."""
 
 
 class StateDictError(TinygradOptError, RuntimeError, ValueError):
