@@ -42,6 +42,7 @@ from .tensor import (
     Tensor,
     addmm,
     arange,
+    as_tensor,
     bool_,
     cat,
     concatenate,
@@ -50,6 +51,7 @@ from .tensor import (
     float16,
     float32,
     float64,
+    from_numpy,
     full,
     full_like,
     get_default_dtype,
@@ -78,6 +80,7 @@ from . import optim  # isort: skip  (after the core it builds on)
 from . import analysis  # isort: skip  (uses the transforms)
 from . import data  # isort: skip
 from . import train  # isort: skip  (data, nn, optim, checkpoints)
+from . import strategies  # isort: skip  (MAML, continuation, greedy pretraining: nn, optim, train)
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # isort: skip  (nn, optim state)
 
 __version__ = "0.1.0"

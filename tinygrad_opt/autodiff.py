@@ -22,7 +22,14 @@ import traceback
 import weakref
 
 from . import backend
-from .errors import AnomalyError, DeviceError, GraphError, InplaceError, ShapeError
+from .errors import AnomalyError, ArgumentTypeError, DeviceError, GraphError, InplaceError, ShapeError
+
+
+def _flag(mode, where: str) -> bool:
+    """A bool argument (True/False, or 0/1): ArgumentTypeError for anything else (a string is always true)."""
+    if not isinstance(mode, (bool, int, backend.np.bool_)) or mode not in (0, 1):
+        raise ArgumentTypeError(f"{where}: mode must be True or False, got {mode!r}")
+    return bool(mode)
 
 
 class _State:
@@ -49,7 +56,7 @@ class set_grad_enabled:
     """Context manager / decorator that turns graph recording on or off."""
 
     def __init__(self, mode: bool):
-        self.mode = bool(mode)
+        self.mode = _flag(mode, type(self).__name__)
 
     def __enter__(self):
         self.prev = _state.grad_enabled
@@ -107,7 +114,7 @@ class detect_anomaly:
     the line that created it. Slow (checks every array); use it to debug, not to train."""
 
     def __init__(self, enabled: bool = True):
-        self.enabled = enabled
+        self.enabled = _flag(enabled, "detect_anomaly")
 
     def __enter__(self):
         self.prev = _state.anomaly
@@ -233,10 +240,10 @@ class Function:
             second = parents[1]
             if second._device != device:
                 _device_error(cls, device, second._device)
-            wants_grad = first.requires_grad or second.requires_grad
+            wants_grad = first._requires_grad or second._requires_grad
             arrays = (first.data, second.data)
         elif n == 1:
-            wants_grad = first.requires_grad
+            wants_grad = first._requires_grad
             arrays = (first.data,)
         else:
             wants_grad = False
@@ -244,7 +251,7 @@ class Function:
             for p in parents:
                 if p._device != device:
                     _device_error(cls, device, p._device)
-                wants_grad = wants_grad or p.requires_grad
+                wants_grad = wants_grad or p._requires_grad
                 arrays.append(p.data)
         try:
             data = fn.forward(*arrays)
@@ -265,10 +272,10 @@ class Function:
             if n == 1:
                 fn.needs, fn.versions = (True,), (first._vbox[0],)
             elif n == 2:
-                fn.needs = (first.requires_grad, second.requires_grad)
+                fn.needs = (first._requires_grad, second._requires_grad)
                 fn.versions = (first._vbox[0], second._vbox[0])
             else:
-                fn.needs = tuple([p.requires_grad for p in parents])
+                fn.needs = tuple([p._requires_grad for p in parents])
                 fn.versions = tuple([p._vbox[0] for p in parents])
             fn.seq = next(_sequence)
             fn.epoch = state.mutations
@@ -374,7 +381,7 @@ def _toposort(roots) -> list:
             )
         stack.append((t, True))
         for p in ctx.parents:
-            if p.requires_grad and p not in visited:
+            if p._requires_grad and p not in visited:
                 stack.append((p, False))
     return order
 
@@ -385,7 +392,7 @@ def _reaches_leaf(roots, excluded: set) -> bool:
     stack, visited = list(roots), set()
     while stack:
         t = stack.pop()
-        if t in visited or not t.requires_grad:
+        if t in visited or not t._requires_grad:
             continue
         visited.add(t)
         ctx = t._ctx
@@ -522,7 +529,7 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
 def _accumulate(t, g) -> None:
     if g.data.dtype != t.data.dtype:
         g = g.astype(t.dtype)
-    t.grad = g if t.grad is None else t.grad + g
+    t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, *, create_graph=False, retain_graph=None, allow_unused=False, prune=True):

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numbers
 
 from . import autodiff
-from .errors import GraphError, ShapeError
+from .errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from .ops import elementwise as E
-from .tensor import Tensor, zeros_like
+from .tensor import Tensor, as_tensor, zeros_like
 
 # --------------------------------------------------------------------------- pytrees
 
@@ -39,40 +39,103 @@ def tree_flatten(tree):
     return [tree], None
 
 
+def _count(treedef) -> int:
+    """How many leaves ``treedef`` holds."""
+    if treedef is None:
+        return 1
+    kind, defs = treedef
+    return _count(defs[1]) if kind is dict else sum(n for n, _ in defs)
+
+
 def tree_unflatten(treedef, leaves):
+    """The pytree ``treedef`` (from ``tree_flatten``) rebuilt with ``leaves`` in order."""
     leaves = list(leaves)
+    if treedef is not None and not (isinstance(treedef, tuple) and len(treedef) == 2):
+        raise ArgumentTypeError(f"tree_unflatten: treedef must come from tree_flatten, got {treedef!r}")
+    if len(leaves) != _count(treedef):
+        raise ArgumentError(
+            f"tree_unflatten: the structure holds {_count(treedef)} leaves but {len(leaves)} were given"
+        )
+    return _unflatten(treedef, leaves)
+
+
+def _unflatten(treedef, leaves):
     if treedef is None:
         return leaves[0]
     kind, defs = treedef
     if kind is dict:
         keys, inner = defs
-        return dict(zip(keys, tree_unflatten(inner, leaves)))
+        return dict(zip(keys, _unflatten(inner, leaves)))
     out, start = [], 0
     for n, d in defs:
-        out.append(tree_unflatten(d, leaves[start : start + n]))
+        out.append(_unflatten(d, leaves[start : start + n]))
         start += n
     return kind(out) if kind is not list else out
 
 
 def tree_map(fn, tree, *rest):
+    """``fn`` applied leaf by leaf to ``tree`` (and the matching leaves of each tree in ``rest``)."""
+    if not callable(fn):
+        raise ArgumentTypeError(f"tree_map: fn must be a callable, got {type(fn).__name__}")
     leaves, tdef = tree_flatten(tree)
-    others = [tree_flatten(r)[0] for r in rest]
+    others = []
+    for r in rest:
+        lv, rdef = tree_flatten(r)
+        if rdef != tdef:
+            raise ArgumentError("tree_map: every tree must have the structure of the first (same containers and keys)")
+        others.append(lv)
     return tree_unflatten(tdef, [fn(x, *ys) for x, *ys in zip(leaves, *others)])
 
 
-def _as_tensor(x):
+def _as_tensor(x, where="transform"):
+    """A leaf as a Tensor (numbers become float tensors, arrays are wrapped without a copy)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, numbers.Number):
-        return Tensor(float(x))
-    return Tensor(x)
+    if isinstance(x, numbers.Number) and not isinstance(x, bool):
+        return as_tensor(float(x))
+    try:
+        return as_tensor(x)
+    except (ArgumentTypeError, ArgumentError, ShapeError) as e:
+        raise ArgumentTypeError(
+            f"{where}: inputs must be Tensors, numbers or arrays (or pytrees of them): {e}"
+        ) from None
+
+
+def _need_callable(f, where):
+    if not callable(f):
+        raise ArgumentTypeError(f"{where}: f must be a callable, got {type(f).__name__}")
+
+
+def _split_aux(out, has_aux, where):
+    """``(output, aux)`` from f's result: with has_aux f must return a pair (JAX's rule)."""
+    if not has_aux:
+        return out, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        raise ArgumentTypeError(
+            f"{where}: with has_aux=True f must return a pair (output, aux), got {got}; return (out, aux) or "
+            f"drop has_aux"
+        )
+    return out[0], out[1]
+
+
+def _tensor_leaves(out, where):
+    """f's output leaves, each a Tensor (ArgumentTypeError naming ``where`` otherwise)."""
+    leaves, tdef = tree_flatten(out)
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise ArgumentTypeError(
+                f"{where}: f must return a Tensor or a pytree (list/tuple/dict) of Tensors, got a leaf of type "
+                f"{type(leaf).__name__}"
+            )
+    return leaves, tdef
 
 
 def _watch(x: Tensor) -> Tensor:
     """A new tensor equal to x that requires grad: linked to x's graph when x has one (so outer
     transforms see through it), a fresh leaf otherwise. Tangents are carried over."""
     if x.dtype.kind not in "fc":
-        raise GraphError(f"cannot differentiate with respect to a tensor of dtype {x.dtype}; use a float tensor")
+        raise DTypeError(f"cannot differentiate with respect to a tensor of dtype {x.dtype}; use a float tensor")
     if x.requires_grad and autodiff.is_grad_enabled():
         return E.Identity.apply(x)
     w = Tensor._make(x.data, True, None, x._vbox)
@@ -81,21 +144,28 @@ def _watch(x: Tensor) -> Tensor:
 
 
 def _argnums(argnums, nargs, where):
-    nums = (argnums,) if isinstance(argnums, numbers.Integral) else tuple(argnums)
+    if isinstance(argnums, numbers.Integral) and not isinstance(argnums, bool):
+        nums = (argnums,)
+    elif isinstance(argnums, (tuple, list)) and all(
+        isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in argnums
+    ):
+        nums = tuple(argnums)
+    else:
+        raise ArgumentTypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
     for i in nums:
         if not -nargs <= i < nargs:
-            raise ValueError(f"{where}: argnums {argnums} out of range for {nargs} positional arguments")
+            raise ArgumentError(f"{where}: argnums {argnums} out of range for {nargs} positional arguments")
     return nums
 
 
-def _prepare(args, nums):
+def _prepare(args, nums, where="transform"):
     """Replace the differentiated arguments by watched copies; return (args, watched leaves per arg,
     treedefs, whether any original already required grad)."""
     args = list(args)
     watched, defs, outer = [], [], False
     for i in nums:
         leaves, tdef = tree_flatten(args[i])
-        leaves = [_as_tensor(x) for x in leaves]
+        leaves = [_as_tensor(x, where) for x in leaves]
         outer = outer or any(x.requires_grad for x in leaves)
         w = [_watch(x) for x in leaves]
         args[i] = tree_unflatten(tdef, w)
@@ -134,18 +204,26 @@ def _regroup(flat, watched, defs):
 # --------------------------------------------------------------------------- reverse mode
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f, argnums=0, has_aux=False, _where="value_and_grad"):
     """``(f(*args), d f / d args[argnums])`` for scalar-valued f; with has_aux f returns (value, aux)."""
+    _need_callable(f, _where)
 
     def wrapped(*args, **kwargs):
-        nums = _argnums(argnums, len(args), "value_and_grad")
-        args, watched, defs, outer = _prepare(args, nums)
+        nums = _argnums(argnums, len(args), _where)
+        args, watched, defs, outer = _prepare(args, nums, _where)
         with autodiff.enable_grad():
             out = f(*args, **kwargs)
-        value, aux = out if has_aux else (out, None)
-        if not isinstance(value, Tensor) or value.numel() != 1:
-            shape = getattr(value, "shape", type(value).__name__)
-            raise ShapeError(f"grad: f must return a scalar Tensor, got {shape}; use vjp or jacobian for other outputs")
+        value, aux = _split_aux(out, has_aux, _where)
+        if not isinstance(value, Tensor):
+            raise ArgumentTypeError(
+                f"{_where}: f must return a scalar Tensor, got {type(value).__name__}; use vjp or jacobian for "
+                f"other outputs"
+            )
+        if value.numel() != 1:
+            raise ShapeError(
+                f"{_where}: f must return a scalar Tensor, got shape {value.shape}; use vjp or jacobian for other "
+                f"outputs"
+            )
         if not value.requires_grad:
             grads = [zeros_like(x) for group in watched for x in group]
         else:
@@ -162,7 +240,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
 def grad(f, argnums=0, has_aux=False):
     """Gradient of scalar-valued f with respect to ``args[argnums]`` (an int or a tuple of ints)."""
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, _where="grad")
 
     def wrapped(*args, **kwargs):
         (value, aux), g = vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
@@ -174,17 +252,23 @@ def grad(f, argnums=0, has_aux=False):
 def vjp(f, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns J^T cotangent, one entry per primal.
     The graph is kept, so vjp_fn can be called many times."""
-    args, watched, defs, outer = _prepare(primals, range(len(primals)))
+    return _vjp(f, primals, has_aux, "vjp")
+
+
+def _vjp(f, primals, has_aux, where):
+    """vjp, its errors naming ``where`` (the public transform called: vjp, jacobian, linearize)."""
+    _need_callable(f, where)
+    args, watched, defs, outer = _prepare(primals, range(len(primals)), where)
     with autodiff.enable_grad():
         out = f(*args)
-    out, aux = out if has_aux else (out, None)
-    out_leaves, out_def = tree_flatten(out)
+    out, aux = _split_aux(out, has_aux, where)
+    out_leaves, out_def = _tensor_leaves(out, where)
 
     def vjp_fn(cotangent):
         cts, cdef = tree_flatten(cotangent)
         if cdef != out_def or len(cts) != len(out_leaves):
             raise ShapeError("vjp_fn: the cotangent must have the same structure as f's output")
-        cts = [_as_tensor(c) for c in cts]
+        cts = [_as_tensor(c, "vjp_fn") for c in cts]
         for c, o in zip(cts, out_leaves):
             if c.shape != o.shape:
                 raise ShapeError(f"vjp_fn: cotangent shape {c.shape} does not match the output shape {o.shape}")
@@ -215,7 +299,7 @@ def _leaf_pairs(primals, tangents, where):
             raise ShapeError(f"{where}: primals and tangents must have the same structure")
         pairs = []
         for a, b in zip(pl, tl):
-            a, b = _as_tensor(a), _as_tensor(b)
+            a, b = _as_tensor(a, where), _as_tensor(b, where)
             if a.shape != b.shape:
                 raise ShapeError(f"{where}: tangent shape {b.shape} does not match primal shape {a.shape}")
             pairs.append((a, b))
@@ -252,14 +336,21 @@ def _argument_tuples(primals, tangents, where):
 
 def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J tangents)`` in one forward pass (true forward mode, no backward pass)."""
-    _, primals, tangents = _argument_tuples(primals, tangents, "jvp")
+    return _jvp(f, primals, tangents, has_aux, "jvp")
+
+
+def _jvp(f, primals, tangents, has_aux, where):
+    """jvp, its errors naming ``where`` (the public transform called: jvp, jacobian, hvp)."""
+    _need_callable(f, where)
+    _, primals, tangents = _argument_tuples(primals, tangents, where)
     with autodiff._forward_level() as level:
         args = [
             tree_unflatten(pdef, [_attach(a, b, level) for a, b in pairs])
-            for pdef, pairs in _leaf_pairs(primals, tangents, "jvp")
+            for pdef, pairs in _leaf_pairs(primals, tangents, where)
         ]
         out = f(*args)
-        out, aux = out if has_aux else (out, None)
+        out, aux = _split_aux(out, has_aux, where)
+        _tensor_leaves(out, where)
 
         def take(o):
             t = o.tangent(level) if isinstance(o, Tensor) else None
@@ -274,9 +365,10 @@ def jvp(f, primals, tangents, has_aux=False):
 def linearize(f, *primals):
     """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` = J tangents at the fixed primals, without
     re-running f: J t is the gradient in u of <J^T u, t>, taken through the recorded VJP graph."""
-    out, vjp_fn = vjp(f, *primals)
+    _need_callable(f, "linearize")
+    out, vjp_fn = _vjp(f, primals, False, "linearize")
     if not isinstance(out, Tensor):
-        raise ShapeError("linearize: f must return a single Tensor")
+        raise ArgumentTypeError(f"linearize: f must return a single Tensor, got {type(out).__name__}")
     u = zeros_like(out).requires_grad_()
     with autodiff.enable_grad():
         cts = vjp_fn(u)
@@ -307,10 +399,15 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     ``mode='rev-rev'``: gradient of <grad f, v>, i.e. the recorded gradient's VJP with v (two backward
     passes). Both agree.
     """
+    _need_callable(f, "hvp")
+    if mode not in ("fwd-rev", "rev-rev"):
+        raise ArgumentError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
     single, primals, tangents = _argument_tuples(primals, tangents, "hvp")
+    _leaf_pairs(primals, tangents, "hvp")  # structures and shapes checked here, named hvp
     nums = tuple(range(len(primals)))
     if mode == "fwd-rev":
-        _, hv = jvp(grad(f, argnums=nums), primals, tangents)
+        _, hv = _jvp(value_and_grad(f, argnums=nums, _where="hvp"), primals, tangents, False, "hvp")
+        hv = hv[1]
     elif mode == "rev-rev":
         args, watched, defs, outer = _prepare(primals, nums)
         with autodiff.enable_grad():
@@ -331,19 +428,20 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
                     flat = [zeros_like(x) for x in g]
         hv = tuple(_regroup(flat, watched, defs))
     else:
-        raise ValueError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
+        raise ArgumentError(f"hvp: mode must be 'fwd-rev' or 'rev-rev', got {mode!r}")
     return hv[0] if single else hv
 
 
 def jacobian(f, argnums=0, mode="rev"):
     """Jacobian of f (Tensor -> Tensor) with shape out.shape + arg.shape; a tuple for several argnums.
     ``mode='rev'`` builds it row by row with VJPs, ``'fwd'`` column by column with JVPs."""
+    _need_callable(f, "jacobian")
     if mode not in ("rev", "fwd"):
-        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
+        raise ArgumentError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
     def wrapped(*args):
         nums = _argnums(argnums, len(args), "jacobian")
-        args = [_as_tensor(a) if i in nums else a for i, a in enumerate(args)]
+        args = [_as_tensor(a, "jacobian") if i in nums else a for i, a in enumerate(args)]
         jacs = [_jac_rev(f, args, i) if mode == "rev" else _jac_fwd(f, args, i) for i in nums]
         return jacs[0] if isinstance(argnums, numbers.Integral) else tuple(jacs)
 
@@ -360,7 +458,9 @@ def _jac_rev(f, args, i):
     def fi(xi):
         return f(*args[:i], xi, *args[i + 1 :])
 
-    out, vjp_fn = vjp(fi, args[i])
+    out, vjp_fn = _vjp(fi, (args[i],), False, "jacobian")
+    if not isinstance(out, Tensor):
+        raise ArgumentTypeError(f"jacobian: f must return a Tensor, got {type(out).__name__}")
     rows = [vjp_fn(_basis(out, k))[0] for k in range(out.numel())]
     from .tensor import stack
 
@@ -374,7 +474,9 @@ def _jac_fwd(f, args, i):
         return f(*args[:i], xi, *args[i + 1 :])
 
     x = args[i]
-    cols = [jvp(fi, (x,), (_basis(x, k),))[1] for k in range(x.numel())]
+    cols = [_jvp(fi, (x,), (_basis(x, k),), False, "jacobian")[1] for k in range(x.numel())]
+    if cols and not isinstance(cols[0], Tensor):
+        raise ArgumentTypeError(f"jacobian: f must return a Tensor, got {type(cols[0]).__name__}")
     from .tensor import stack
 
     out_shape = cols[0].shape if cols else fi(x).shape
@@ -386,6 +488,9 @@ def _jac_fwd(f, args, i):
 def hessian(f, argnums=0):
     """Hessian of scalar f with respect to one argument (shape arg.shape + arg.shape): the
     forward-mode Jacobian of the reverse-mode gradient."""
-    if not isinstance(argnums, numbers.Integral):
-        raise ValueError("hessian: argnums must be a single int; stack several arguments into one tensor")
+    _need_callable(f, "hessian")
+    if not isinstance(argnums, numbers.Integral) or isinstance(argnums, bool):
+        raise ArgumentTypeError(
+            f"hessian: argnums must be a single int, got {argnums!r}; stack several arguments into one tensor"
+        )
     return jacobian(grad(f, argnums=argnums), argnums=argnums, mode="fwd")

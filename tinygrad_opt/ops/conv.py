@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 
-from .. import backend
+from .. import autodiff, backend
 from ..autodiff import Function
-from ..errors import ShapeError
+from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 
 
 def _out_size(size, k, stride, dilation):
@@ -75,25 +76,52 @@ class Fold(Function):
         return Fold.apply(t, spatial=self.spatial, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
 
 
-def _tuple(v, n, name):
+def _tuple(v, n, name, op="unfold", low=1):
+    """``v`` as a tuple of ``n`` ints, each at least ``low`` (1 for sizes, strides and dilations, 0 for
+    padding): ArgumentTypeError for a non-int, ArgumentError for a value out of range, naming ``op``."""
+    if type(v) is int and v >= low:  # the usual calls: one plain int, or a tuple of them (a layer's)
+        return (v,) * n
+    if type(v) is tuple and len(v) == n:
+        for x in v:
+            if type(x) is not int or x < low:
+                break
+        else:
+            return v
     t = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-    if len(t) != n or any(int(x) != x for x in t):
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+    if len(t) != n or any(not isinstance(x, numbers.Integral) or isinstance(x, bool) for x in t):
+        raise ArgumentTypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    if any(x < low for x in t):
+        kind = "positive" if low == 1 else "non-negative"
+        raise ArgumentError(f"{op}: {name}={v!r} must be {kind} (each entry >= {low})")
     return tuple(int(x) for x in t)
+
+
+def _check_input(x, op, nd=None):
+    """x must be a Tensor with at least (N, C, one spatial) dims (exactly nd + 2 when nd is given)."""
+    if not isinstance(x, autodiff._Tensor):
+        raise ArgumentTypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if (nd is None and x.ndim < 3) or (nd is not None and x.ndim != nd + 2):
+        want = "at least 3-D" if nd is None else f"{nd + 2}-D"
+        raise ShapeError(f"{op}: input must be {want} (N, C, ...), got shape {x.shape}")
 
 
 def unfold(x, kernel, stride=1, dilation=1):
     """Windows of x (N, C, *spatial) -> (N, C, *kernel, *out); no padding (pad first)."""
+    return _unfold(x, kernel, stride, dilation, "unfold")
+
+
+def _unfold(x, kernel, stride, dilation, op):
+    _check_input(x, op)
     nd = x.ndim - 2
     kernel, stride, dilation = (
-        _tuple(kernel, nd, "kernel_size"),
-        _tuple(stride, nd, "stride"),
-        _tuple(dilation, nd, "dilation"),
+        _tuple(kernel, nd, "kernel_size", op),
+        _tuple(stride, nd, "stride", op),
+        _tuple(dilation, nd, "dilation", op),
     )
     for sz, k, d in zip(x.shape[2:], kernel, dilation):
         if d * (k - 1) + 1 > sz:
             raise ShapeError(
-                f"unfold: kernel {kernel} (dilation {dilation}) is larger than the padded input {x.shape[2:]}; "
+                f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input {x.shape[2:]}; "
                 f"use a smaller kernel or more padding"
             )
     return Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
@@ -107,6 +135,24 @@ def _pad_spatial(x, padding, value=0.0):
 
 def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="conv"):
     """N-d cross-correlation (PyTorch's convN d): x (N, C, *S), weight (O, C/groups, *K)."""
+    want = {"conv1d": 3, "conv2d": 4}.get(op)
+    for name, t in (("input", x), ("weight", weight), ("bias", bias)):
+        if not isinstance(t, autodiff._Tensor) and not (name == "bias" and t is None):
+            raise ArgumentTypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if want is not None and weight.ndim != want:
+        raise ShapeError(f"{op}: weight must be {want}-D (out, in/groups, *kernel), got shape {weight.shape}")
+    if weight.ndim < 3:
+        raise ShapeError(f"{op}: weight must be at least 3-D (out, in/groups, *kernel), got shape {weight.shape}")
+    for name, t in (("input", x), ("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype.kind not in "fc":
+            raise DTypeError(f"{op}: {name} has dtype {t.dtype}; convolution needs floating tensors (use .float())")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        dts = f"{x.dtype}, {weight.dtype}" + ("" if bias is None else f", {bias.dtype}")
+        raise DTypeError(f"{op}: input, weight and bias dtypes differ ({dts}); cast them to one dtype")
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+        raise ArgumentTypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ArgumentError(f"{op}: groups={groups} must be a positive int")
     nd = weight.ndim - 2
     if x.ndim != nd + 2:
         raise ShapeError(
@@ -119,8 +165,11 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
             f"{op}: input has {c} channels but weight {weight.shape} with groups={groups} expects {cg * groups}; "
             f"in_channels and out_channels must be divisible by groups"
         )
-    padding = _tuple(padding, nd, "padding")
-    cols = unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation)  # (N, C, *K, *L)
+    padding = _tuple(padding, nd, "padding", op, low=0)
+    stride, dilation = _tuple(stride, nd, "stride", op), _tuple(dilation, nd, "dilation", op)
+    if bias is not None and bias.shape != (o,):
+        raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
+    cols = _unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation, op)  # (N, C, *K, *L)
     out_sp = cols.shape[2 + nd :]
     k = cg * math.prod(weight.shape[2:])
     # one GEMM per group over the whole batch, (O/G, K) @ (K, N*L), instead of N small GEMMs
@@ -130,8 +179,6 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     out = weight.reshape(batch + (o // groups, k)) @ cols
     out = out.reshape((o, n) + tuple(out_sp)).permute(1, 0, *range(2, 2 + nd))
     if bias is not None:
-        if bias.shape != (o,):
-            raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
         out = out + bias.reshape((1, o) + (1,) * nd)
     return out
 
@@ -145,29 +192,28 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _pool_windows(x, nd, kernel_size, stride, padding, dilation, pad_value, op):
-    if x.ndim != nd + 2:
-        raise ShapeError(f"{op}: input must be {nd + 2}-D (N, C, ...), got shape {x.shape}")
-    kernel = _tuple(kernel_size, nd, "kernel_size")
-    stride = kernel if stride is None else _tuple(stride, nd, "stride")
-    padding = _tuple(padding, nd, "padding")
+    _check_input(x, op, nd)
+    kernel = _tuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None else _tuple(stride, nd, "stride", op)
+    padding = _tuple(padding, nd, "padding", op, low=0)
     if any(2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding {padding} should be at most half of kernel_size {kernel}")
-    dilation = _tuple(dilation, nd, "dilation")
+        raise ArgumentError(f"{op}: padding {padding} should be at most half of kernel_size {kernel}")
+    dilation = _tuple(dilation, nd, "dilation", op)
     if stride == kernel and not any(padding) and all(d == 1 for d in dilation):
-        return _blocks(x, kernel)
-    w = unfold(_pad_spatial(x, padding, pad_value), kernel, stride, dilation)
+        return _blocks(x, kernel, op)
+    w = _unfold(_pad_spatial(x, padding, pad_value), kernel, stride, dilation, op)
     axes = tuple(range(2, 2 + nd))
     return w, axes
 
 
-def _blocks(x, kernel):
+def _blocks(x, kernel, op="pool"):
     """Non-overlapping windows (stride == kernel, the usual pooling) as a plain reshape
     (N, C, o1, k1, o2, k2, ...) of the input cropped to whole windows: no im2col, and the
     backward pass is a reshape instead of a col2im scatter."""
     spatial = x.shape[2:]
     out = [s // k for s, k in zip(spatial, kernel)]
     if any(o < 1 for o in out):
-        raise ShapeError(f"pool: kernel {kernel} is larger than the input {spatial}; use a smaller kernel or pad")
+        raise ShapeError(f"{op}: kernel {kernel} is larger than the input {spatial}; use a smaller kernel or pad")
     if any(o * k != s for o, k, s in zip(out, kernel, spatial)):
         x = x[(slice(None), slice(None)) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
     shape = x.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
@@ -182,6 +228,9 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, nd=2):
 
 def avg_pool(x, kernel_size, stride=None, padding=0, nd=2):
     """Mean over each window (zero padding counted, PyTorch's count_include_pad=True)."""
+    _check_input(x, f"avg_pool{nd}d", nd)
+    if x.dtype.kind not in "fc":
+        raise DTypeError(f"avg_pool{nd}d: input has dtype {x.dtype}; averaging needs a floating tensor (use .float())")
     w, axes = _pool_windows(x, nd, kernel_size, stride, padding, 1, 0.0, f"avg_pool{nd}d")
     return w.mean(axis=axes)
 

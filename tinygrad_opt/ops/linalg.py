@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autodiff import Function
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from .elementwise import _broadcast_tangent, _tangent_sum, _to
 from .reduce import Sum
 
@@ -152,7 +152,7 @@ def einsum(spec: str, *operands):
     """Differentiable einsum over explicit subscripts, e.g. ``einsum('bij,bjk->bik', a, b)``."""
     spec = spec.replace(" ", "")
     if "..." in spec:
-        raise ValueError(f"einsum: ellipsis is not supported in {spec!r}; write out every subscript")
+        raise ArgumentError(f"einsum: ellipsis is not supported in {spec!r}; write out every subscript")
     if "->" in spec:
         lhs, out = spec.split("->")
     else:
@@ -161,13 +161,13 @@ def einsum(spec: str, *operands):
         out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
-        raise ValueError(f"einsum: {spec!r} names {len(inputs)} operands but {len(operands)} were given")
+        raise ArgumentError(f"einsum: {spec!r} names {len(inputs)} operands but {len(operands)} were given")
     sizes: dict = {}
     for subs, x in zip(inputs, operands):
         if len(subs) != x.ndim:
             raise ShapeError(f"einsum: subscripts {subs!r} need a {len(subs)}-D operand, got shape {x.shape}")
         if len(set(subs)) != len(subs):
-            raise ValueError(f"einsum: repeated subscript in {subs!r} (diagonals) is not supported")
+            raise ArgumentError(f"einsum: repeated subscript in {subs!r} (diagonals) is not supported")
         for c, n in zip(subs, x.shape):
             if sizes.setdefault(c, n) != n:
                 raise ShapeError(f"einsum: subscript {c!r} has sizes {sizes[c]} and {n} in {spec!r}")

@@ -39,6 +39,10 @@ def reduce_axes(kind, a, axis, keepdims):
     return out
 
 
+def _divide_into(a, b):
+    a /= b
+
+
 def _keep_shape(shape, axis):
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
 
@@ -77,7 +81,8 @@ class Max(Function):
         ties = reduce_axes("sum", w, self.axis, True)
         # ties are rare: skip the division on the CPU when there are none (asking would sync a GPU)
         if not isinstance(x, backend.np.ndarray) or (ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1)):
-            w /= broadcast(ties, x.shape)  # shared among tied maxima; 0/0 = NaN where the max was NaN
+            # shared among tied maxima; 0/0 = NaN where the max was NaN (quietly, as in PyTorch)
+            backend.run_quietly(_divide_into, w, broadcast(ties, x.shape))
         return _const(w)
 
     def vjp(self, g):
@@ -162,6 +167,10 @@ def _weighted_total(weights, a):
 
 def _log_softmax(a, axis):
     """log softmax of an array along ``axis`` (a tuple), shifted by the max so large logits are exact."""
+    return backend.run_quietly(_shifted_log_softmax, a, axis)  # an inf logit gives NaN silently, as in PyTorch
+
+
+def _shifted_log_softmax(a, axis):
     xp = backend.xp_of(a)
     z = a - a.max(axis=axis, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
