@@ -3,7 +3,21 @@ so E[y] = x and evaluation needs no rescaling; in eval mode the layer is the ide
 
 from __future__ import annotations
 
+from ._checks import float_input, real_arg, tensor_arg
 from .module import Module
+
+
+def dropout(x, p=0.5, training=True, generator=None):
+    """y = x * m / (1 - p), m_i ~ Bernoulli(1 - p) when ``training``, else x itself."""
+    return _dropout("F.dropout", x, real_arg("F.dropout", "p", p, low=0, high=1), training, generator)
+
+
+def _dropout(where, x, p, training, generator):
+    if training and p > 0:
+        float_input(where, x)  # scaling integers by 1/(1 - p) would truncate them (PyTorch refuses them too)
+    else:
+        tensor_arg(where, "input", x)  # the identity: any tensor passes, as in PyTorch
+    return x.dropout(p, training, generator)
 
 
 class Dropout(Module):
@@ -11,12 +25,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator=None):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
-        self.p, self.generator = p, generator
+        self.p, self.generator = real_arg("Dropout", "p", p, low=0, high=1), generator
 
     def forward(self, x):
-        return x.dropout(self.p, self.training, self.generator)
+        return _dropout("Dropout", x, self.p, self.training, self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -1,10 +1,14 @@
 """The functional forms in one namespace (``import tinygrad_opt.nn.functional as F``), as in PyTorch.
 
-Nothing is defined here: each function lives next to its module class (or in the core) and is
-re-exported, so there is one implementation of each formula.
+Each formula has one implementation: the layers' functional forms live next to their module class
+and are re-exported; the activations here check their arguments and call the Tensor method.
 """
 
-from ..ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from ..tensor import Tensor
+from ._checks import dim_arg, real_arg, tensor_arg
+from .activation import check_approximate, check_softplus
+from .conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .dropout import dropout
 from .linear import linear
 from .loss import (
     binary_cross_entropy_with_logits,
@@ -18,47 +22,49 @@ from .norm import batch_norm, group_norm, instance_norm, layer_norm
 
 
 def relu(x):
+    if not isinstance(x, Tensor):
+        tensor_arg("F.relu", "input", x)
     return x.relu()
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return x.leaky_relu(negative_slope)
+    real_arg("F.leaky_relu", "negative_slope", negative_slope)
+    return tensor_arg("F.leaky_relu", "input", x).leaky_relu(negative_slope)
 
 
 def elu(x, alpha=1.0):
-    return x.elu(alpha)
+    real_arg("F.elu", "alpha", alpha)
+    return tensor_arg("F.elu", "input", x).elu(alpha)
 
 
 def gelu(x, approximate="none"):
-    return x.gelu(approximate)
+    check_approximate("F.gelu", approximate)
+    return tensor_arg("F.gelu", "input", x).gelu(approximate)
 
 
 def sigmoid(x):
-    return x.sigmoid()
+    return tensor_arg("F.sigmoid", "input", x).sigmoid()
 
 
 def tanh(x):
-    return x.tanh()
+    return tensor_arg("F.tanh", "input", x).tanh()
 
 
 def silu(x):
-    return x.silu()
+    return tensor_arg("F.silu", "input", x).silu()
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    return x.softplus(beta, threshold)
+    check_softplus("F.softplus", beta, threshold)
+    return tensor_arg("F.softplus", "input", x).softplus(beta, threshold)
 
 
 def softmax(x, dim=-1):
-    return x.softmax(axis=dim)
+    return tensor_arg("F.softmax", "input", x).softmax(axis=dim_arg("F.softmax", "dim", dim, x.ndim))
 
 
 def log_softmax(x, dim=-1):
-    return x.log_softmax(axis=dim)
-
-
-def dropout(x, p=0.5, training=True, generator=None):
-    return x.dropout(p, training, generator)
+    return tensor_arg("F.log_softmax", "input", x).log_softmax(axis=dim_arg("F.log_softmax", "dim", dim, x.ndim))
 
 
 __all__ = [

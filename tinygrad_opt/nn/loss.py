@@ -8,11 +8,16 @@ cross-entropy goes through the max-shifted log_softmax and the binary loss throu
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from .. import backend
 from ..autodiff import is_anomaly_enabled
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from ..ops.reduce import SoftmaxCrossEntropy, WeightedSum
 from ..tensor import Tensor
+from ._checks import float_input, real_arg, tensor_arg
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -20,26 +25,33 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return loss.mean()
+        return loss.mean() if loss.numel() else _nan_mean(loss)
     if reduction == "sum":
         return loss.sum()
     return loss
 
 
+def _nan_mean(loss):
+    """The mean of no values: NaN, as PyTorch gives (0 * NaN, so no 0/0 warning, and the gradient of
+    the empty input is empty)."""
+    return loss.sum() * float("nan")
+
+
 def _check_reduction(reduction, op):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ArgumentError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def _as_tensor(target, like):
     return (
         target
         if isinstance(target, Tensor)
-        else Tensor(backend.asarray(target, device=like.device), device=like.device)
+        else Tensor(backend.asarray(target, device=like.device), device=like.device, copy=False)
     )
 
 
 def _same_shape(input, target, op):
+    float_input(op, input)
     target = _as_tensor(target, input)
     if input.shape != target.shape:
         raise ShapeError(f"{op}: input shape {input.shape} and target shape {target.shape} must match")
@@ -53,25 +65,36 @@ def _check_float(t, op):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """(x - y)^2, reduced."""
-    _check_reduction(reduction, "mse_loss")
-    diff = input - _same_shape(input, target, "mse_loss")
+    """(x - y)^2, reduced ('mean' of no elements is NaN, as in PyTorch)."""
+    _check_reduction(reduction, "F.mse_loss")
+    return _mse_loss(input, target, reduction, "F.mse_loss")
+
+
+def _mse_loss(input, target, reduction, op):
+    diff = input - _same_shape(input, target, op)
     return _reduce(diff * diff, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
     """|x - y| (MAE, seed 002), reduced; subgradient 0 where x = y."""
-    _check_reduction(reduction, "l1_loss")
-    return _reduce((input - _same_shape(input, target, "l1_loss")).abs(), reduction)
+    _check_reduction(reduction, "F.l1_loss")
+    return _l1_loss(input, target, reduction, "F.l1_loss")
+
+
+def _l1_loss(input, target, reduction, op):
+    return _reduce((input - _same_shape(input, target, op)).abs(), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = x - y: quadratic near 0, linear
     (robust to outliers) beyond delta; value and slope are continuous at |d| = delta."""
-    _check_reduction(reduction, "huber_loss")
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    diff = input - _same_shape(input, target, "huber_loss")
+    _check_reduction(reduction, "F.huber_loss")
+    real_arg("F.huber_loss", "delta", delta, low=0, low_open=True)
+    return _huber_loss(input, target, reduction, delta, "F.huber_loss")
+
+
+def _huber_loss(input, target, reduction, delta, op):
+    diff = input - _same_shape(input, target, op)
     abs_diff = diff.abs()
     quadratic = 0.5 * diff * diff
     return _reduce(quadratic.where(abs_diff.data < delta, delta * (abs_diff - 0.5 * delta)), reduction)
@@ -108,7 +131,7 @@ def _check_targets(logp, tgt, ignore_index, op) -> bool:
     if tgt.size and int(tgt.min()) >= 0 and int(tgt.max()) < n_classes:  # all in range: the common case
         return not 0 <= ignore_index < n_classes
     if bool(((tgt < 0) | (tgt >= n_classes))[tgt != ignore_index].any()):
-        raise ValueError(f"{op}: targets must lie in [0, {n_classes}) or equal ignore_index={ignore_index}")
+        raise ArgumentError(f"{op}: targets must lie in [0, {n_classes}) or equal ignore_index={ignore_index}")
     return False
 
 
@@ -143,7 +166,7 @@ def _picked_nll(logp, tgt, weight, ignore_index, op):
     cls = _class_axis(logp)
     safe, valid = _valid_targets(logp, tgt, ignore_index, op)
     picked = logp.take_along_axis(_at_class_axis(safe, logp, cls), axis=cls).squeeze(cls)
-    mask = Tensor(_target_mask(safe, valid, logp.dtype), device=logp.device)
+    mask = Tensor(_target_mask(safe, valid, logp.dtype), device=logp.device, copy=False)
     w = mask if weight is None else weight[safe] * mask
     return -(picked * w), w
 
@@ -180,15 +203,45 @@ def _fusable(target, weight):
     return target.size > 0 and (weight is None or not weight.requires_grad)
 
 
+def _check_classes(input, weight, ignore_index, reduction, op):
+    """Logits/log-probabilities (N, C, ...) or (C,) of a floating dtype, class weights of shape (C,)."""
+    if not isinstance(input, Tensor) or input.data.dtype.kind != "f":
+        float_input(op, input)
+    if reduction not in _REDUCTIONS:
+        _check_reduction(reduction, op)
+    if not input.data.ndim:
+        raise ShapeError(f"{op}: input must be (N, C, ...) or (C,) scores, got a 0-d tensor")
+    if weight is not None:
+        n_classes = input.shape[_class_axis(input)]
+        if tensor_arg(op, "weight", weight).shape != (n_classes,):
+            raise ShapeError(
+                f"{op}: weight of shape {weight.shape} must have one entry per class: shape ({n_classes},) "
+                f"for input of shape {input.shape}"
+            )
+    if type(ignore_index) is not int and (
+        not isinstance(ignore_index, numbers.Integral) or isinstance(ignore_index, bool)
+    ):
+        raise ArgumentTypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+
+
+def _weighted_mean(loss, w, target):
+    """sum(loss) / sum(w): PyTorch's weighted mean (NaN for no targets at all)."""
+    return loss.sum() / w.sum() if target.size else _nan_mean(loss)
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-w[y_i] input[i, y_i] for log-probabilities ``input`` (N, C, ...) and integer targets.
     'mean' divides by sum_i w[y_i] over the non-ignored targets (PyTorch's weighted mean)."""
-    _check_reduction(reduction, "nll_loss")
+    return _nll_loss(input, target, weight, ignore_index, reduction, "F.nll_loss")
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction, op):
+    _check_classes(input, weight, ignore_index, reduction, op)
     target = _target_array(target, input)
     if reduction != "none" and _fusable(target, weight):
-        return WeightedSum.apply(input, weights=_nll_kernel(input, target, weight, ignore_index, reduction, "nll_loss"))
-    loss, w = _picked_nll(input, target, weight, ignore_index, "nll_loss")
-    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+        return WeightedSum.apply(input, weights=_nll_kernel(input, target, weight, ignore_index, reduction, op))
+    loss, w = _picked_nll(input, target, weight, ignore_index, op)
+    return _weighted_mean(loss, w, target) if reduction == "mean" else _reduce(loss, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -198,33 +251,35 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     contribute 0, 'mean' divides by sum w[y] over non-ignored targets (as PyTorch).
     Probability targets (same shape as input): -sum_c w_c t'_c log p_c with t' = (1 - eps) t + eps / C;
     'mean' divides by the number of samples (N times the spatial size)."""
-    _check_reduction(reduction, "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, "F.cross_entropy")
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, op):
+    _check_classes(input, weight, ignore_index, reduction, op)
+    if label_smoothing != 0.0:
+        real_arg(op, "label_smoothing", label_smoothing, low=0, high=1)
     target = _target_array(target, input)
     cls = _class_axis(input)
     n_classes = input.shape[cls]
     if target.dtype.kind != "f" and label_smoothing == 0 and reduction != "none" and _fusable(target, weight):
-        kernel = _nll_kernel(input, target, weight, ignore_index, reduction, "cross_entropy")
+        kernel = _nll_kernel(input, target, weight, ignore_index, reduction, op)
         return SoftmaxCrossEntropy.apply(input, weights=kernel, axis=(cls,))
     logp = input.log_softmax(axis=cls)
     w_cls = None if weight is None else weight.reshape(_class_shape(input, cls))
     weighted = logp if w_cls is None else logp * w_cls
     if target.dtype.kind == "f":
         if target.shape != input.shape:
-            raise ShapeError(
-                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
-            )
-        target = Tensor(target, device=input.device)
+            raise ShapeError(f"{op}: probability targets must have the input's shape {input.shape}, got {target.shape}")
+        target = Tensor(target, device=input.device, copy=False)
         if label_smoothing > 0:
             target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
         return _reduce(-(weighted * target).sum(axis=cls), reduction)
-    loss, w = _picked_nll(logp, target, weight, ignore_index, "cross_entropy")
+    loss, w = _picked_nll(logp, target, weight, ignore_index, op)
     if label_smoothing > 0:
-        valid = Tensor((target != ignore_index).astype(logp.dtype), device=logp.device)
+        valid = Tensor((target != ignore_index).astype(logp.dtype), device=logp.device, copy=False)
         smooth = -weighted.sum(axis=cls) * valid
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
-    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+    return _weighted_mean(loss, w, target) if reduction == "mean" else _reduce(loss, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -232,8 +287,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     last axis), computed as (1 - y) x + (1 + (p - 1) y) softplus(-x), where
     softplus(-x) = max(-x, 0) + log1p(e^{-|x|}). The max and |x| take the same branch at x = 0,
     so the derivative there is the true sigmoid(0) - y."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    target = _same_shape(input, target, "binary_cross_entropy_with_logits")
+    op = "F.binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    return _bce_with_logits(input, target, weight, reduction, pos_weight, op)
+
+
+def _bce_with_logits(input, target, weight, reduction, pos_weight, op):
+    target = _same_shape(input, target, op)
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and _broadcast_shape(tensor_arg(op, name, t).shape, input.shape) != input.shape:
+            raise ShapeError(
+                f"{op}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}"
+                + ("; pos_weight holds one value per class (the last axis)" if name == "pos_weight" else "")
+            )
     nonpositive = input.data <= 0
     abs_x = (-input).where(nonpositive, input)
     softplus_neg = (-input).where(nonpositive, 0.0) + (-abs_x).exp().log1p()
@@ -245,11 +311,27 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction)
 
 
+def _broadcast_shape(a, b):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
 class _Loss(Module):
+    """A loss module: its hyper-parameters checked once here, its forward the functional form's formula
+    with the module's name in the messages."""
+
     def __init__(self, reduction="mean"):
         super().__init__()
         _check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
+
+    def _weight_buffer(self, name, t):
+        """A class/element weight: a constant Tensor or None, saved with the module."""
+        if t is not None:
+            tensor_arg(type(self).__name__, name, t)
+        self.register_buffer(name, t)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
@@ -257,48 +339,51 @@ class _Loss(Module):
 
 class MSELoss(_Loss):
     def forward(self, input, target):
-        return mse_loss(input, target, self.reduction)
+        return _mse_loss(input, target, self.reduction, "MSELoss")
 
 
 class L1Loss(_Loss):
     def forward(self, input, target):
-        return l1_loss(input, target, self.reduction)
+        return _l1_loss(input, target, self.reduction, "L1Loss")
 
 
 class HuberLoss(_Loss):
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        self.delta = delta
+        self.delta = real_arg("HuberLoss", "delta", delta, low=0, low_open=True)
 
     def forward(self, input, target):
-        return huber_loss(input, target, self.reduction, self.delta)
+        return _huber_loss(input, target, self.reduction, self.delta, "HuberLoss")
 
 
 class NLLLoss(_Loss):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        self._weight_buffer("weight", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return _nll_loss(input, target, self.weight, self.ignore_index, self.reduction, "NLLLoss")
 
 
 class CrossEntropyLoss(_Loss):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        self._weight_buffer("weight", weight)
+        real_arg("CrossEntropyLoss", "label_smoothing", label_smoothing, low=0, high=1)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+        return _cross_entropy(
+            input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing, "CrossEntropyLoss"
+        )
 
 
 class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
         super().__init__(reduction)
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
+        self._weight_buffer("weight", weight)
+        self._weight_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        return _bce_with_logits(input, target, self.weight, self.reduction, self.pos_weight, "BCEWithLogitsLoss")

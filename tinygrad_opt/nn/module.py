@@ -15,12 +15,13 @@ never mistaken for a trainable leaf).
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
 from .. import backend
 from ..autodiff import no_grad
-from ..errors import StateDictError
+from ..errors import ArgumentError, ArgumentTypeError, AxisError, DTypeError, StateDictError
 from ..tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -29,15 +30,35 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 class Parameter(Tensor):
     """A leaf tensor that a ``Module`` registers as trainable (``requires_grad=True`` by default).
 
-    ``Parameter(data)`` accepts an array, a nested list or a Tensor (whose array it shares)."""
+    ``Parameter(data)`` accepts an array, a nested list or a Tensor. Given a Tensor (and no other
+    dtype or device), it shares that tensor's array and version counter, as PyTorch's does, so an
+    in-place change through either is seen by both and by autograd's saved-tensor check; an array or
+    a list is copied."""
 
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True, dtype=None, device=None):
-        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
+        shared = isinstance(data, Tensor)  # an array or list is copied, as tg.tensor does
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device, copy=not shared)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _float_dtype(where: str, dtype):
+    """``dtype`` as a floating NumPy dtype (None stays None): casting weights to ints would truncate them."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise ArgumentTypeError(f"{where}: {dtype!r} is not a dtype ({err})") from None
+    if dt.kind != "f":
+        raise DTypeError(
+            f"{where}: only floating-point dtypes are accepted (as nn.Module.to in PyTorch), got {dt}; "
+            f"casting the weights to {dt} would truncate them"
+        )
+    return dt
 
 
 def _move_(t: Tensor, device: str, dtype) -> None:
@@ -91,7 +112,7 @@ class Module:
             raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ before assigning {name!r}")
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry and not _fits(registry, self, value):
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"cannot assign {type(value).__name__} to {name!r}: it is registered as a "
                     f"{_kind(registry, self)}; delete it first (del module.{name})"
                 )
@@ -128,15 +149,19 @@ class Module:
             object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        _check_name("register_parameter", name)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+            raise ArgumentTypeError(
+                f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}"
+            )
         self._unregister(name)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """State that is not trained but saved and moved with the module (running statistics)."""
+        _check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise ArgumentTypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._unregister(name)
         self._buffers[name] = tensor
         if persistent:
@@ -145,6 +170,9 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        _check_name("add_module", name)
+        if module is not None and not isinstance(module, Module):
+            raise ArgumentTypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
         self._unregister(name)
         self._modules[name] = module
 
@@ -203,6 +231,8 @@ class Module:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     def apply(self, fn):
+        if not callable(fn):
+            raise ArgumentTypeError(f"Module.apply: fn must be callable (it gets each module), got {type(fn).__name__}")
         for child in self.children():
             child.apply(fn)
         fn(self)
@@ -211,6 +241,8 @@ class Module:
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode: bool = True):
         """Set ``training`` on this module and every sub-module (Dropout and BatchNorm read it)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ArgumentTypeError(f"Module.train: mode must be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -235,13 +267,14 @@ class Module:
 
     # ------------------------------------------------------------------ device and dtype
     def to(self, device=None, dtype=None):
-        """Move (and/or cast floating) parameters, their gradients and buffers in place; returns self."""
+        """Move (and/or cast floating) parameters, their gradients and buffers in place; returns self.
+        ``dtype`` must be a floating dtype; both arguments are checked before anything moves."""
         if isinstance(device, (type, np.dtype)) and dtype is None:
             device, dtype = None, device
         dev = backend.parse_device(device) if device is not None else None
         if dev is not None:
             backend.xp_for(dev)  # fail early with the install hint
-        dtype = np.dtype(dtype) if dtype is not None else None
+        dtype = _float_dtype("Module.to", dtype)
         for m in self.modules():
             for p in m._parameters.values():
                 if p is not None:
@@ -294,24 +327,27 @@ class Module:
 
         ``strict`` makes missing or unexpected keys an error; a shape mismatch is always an error.
         Returns ``(missing_keys, unexpected_keys)``."""
+        if not isinstance(state_dict, Mapping):
+            raise ArgumentTypeError(
+                f"load_state_dict: expected a dict of name -> tensor, got {type(state_dict).__name__}"
+            )
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         mismatched = []
+        unreadable = []
         values = {}
         for key, target in targets.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            value = (
-                value
-                if isinstance(value, Tensor)
-                else Tensor(backend.asarray(value, device=target.device), device=target.device)
-            )
+            value = _state_value(state_dict[key], target)
+            if isinstance(value, str):
+                unreadable.append(f"{key!r} {value}")
+                continue
             if value.shape != target.shape:
                 mismatched.append((key, value.shape, target.shape))
             values[key] = value
-        problems = []
+        problems = [f"value for {u}" for u in unreadable]
         if strict and missing:
             problems.append(f"missing keys: {missing}")
         if strict and unexpected:
@@ -346,6 +382,19 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _state_value(value, target):
+    """A state-dict value as a Tensor on ``target``'s device, or a string saying why it cannot be one
+    (an object/string array would load as NaN or garbage)."""
+    if not isinstance(value, Tensor):
+        try:
+            value = backend.asarray(value, device=target.device)
+        except (TypeError, ValueError) as err:
+            return f"cannot be read as an array ({err})"
+    if value.dtype.kind not in "biuf":
+        return f"has dtype {value.dtype}; it must hold bool, int or float numbers"
+    return value if isinstance(value, Tensor) else Tensor._make(value, False, None, None, target.device)
+
+
 def _fits(registry, module, value) -> bool:
     if registry is module._parameters:
         return value is None or isinstance(value, Parameter)
@@ -370,6 +419,12 @@ def functional_call(module: Module, tensors: dict, args=(), kwargs=None):
     """Run ``module(*args)`` with some parameters/buffers replaced by the given tensors (by
     state-dict name), then restore them. The tensors may be any Tensors, e.g. ones carrying a graph or
     forward-mode tangents, so ``grad``/``jvp``/``hvp`` can differentiate a module w.r.t. its weights."""
+    if not isinstance(module, Module):
+        raise ArgumentTypeError(f"functional_call: module must be a Module, got {type(module).__name__}")
+    if not isinstance(tensors, Mapping):
+        raise ArgumentTypeError(
+            f"functional_call: tensors must be a dict of name -> Tensor, got {type(tensors).__name__}"
+        )
     args = args if isinstance(args, tuple) else (args,)
     saved = []
     owners = dict(module.named_modules())
@@ -381,7 +436,10 @@ def functional_call(module: Module, tensors: dict, args=(), kwargs=None):
             if owner is not None:
                 registry = next((r for r in (owner._parameters, owner._buffers) if attr in r), None)
             if registry is None:
-                raise KeyError(f"functional_call: {type(module).__name__} has no parameter or buffer named {name!r}")
+                raise ArgumentError(
+                    f"functional_call: {type(module).__name__} has no parameter or buffer named {name!r}; "
+                    f"the names are those of module.state_dict()"
+                )
             saved.append((registry, attr, registry[attr]))
             registry[attr] = value
         return module(*args, **(kwargs or {}))
@@ -457,13 +515,25 @@ class ModuleList(Module):
         return self
 
 
+def _check_name(where, name):
+    """A registry name: a non-empty str without '.', which state-dict keys use as the separator."""
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"{where}: name must be a str, got {type(name).__name__}")
+    if not name or "." in name:
+        raise ArgumentError(
+            f"{where}: name {name!r} must be non-empty and contain no '.' (state-dict keys join with it)"
+        )
+
+
 def _check_module(m, where):
     if not isinstance(m, Module):
-        raise TypeError(f"{where}: expected a Module, got {type(m).__name__}")
+        raise ArgumentTypeError(f"{where}: expected a Module, got {type(m).__name__}")
     return m
 
 
 def _index(idx, n, where):
+    if not isinstance(idx, (int, np.integer)) or isinstance(idx, bool):
+        raise ArgumentTypeError(f"{where}: index must be an int or a slice, got {idx!r}")
     if not -n <= idx < n:
-        raise IndexError(f"{where}: index {idx} out of range for length {n}")
+        raise AxisError(f"{where}: index {idx} is out of range for length {n} (valid {-n}..{n - 1})")
     return idx % n

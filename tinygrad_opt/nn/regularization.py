@@ -26,32 +26,30 @@ import numbers
 from .. import backend
 from ..autodiff import enable_grad
 from ..autodiff import grad as autograd
-from ..errors import HyperparameterError, ShapeError
+from ..errors import ArgumentTypeError, DeviceError, HyperparameterError, ShapeError
 from ..tensor import Tensor, one_hot
+from ._checks import float_input, real_arg, tensor_arg
 
 
-def _positive(where, name, value, allow_zero=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise HyperparameterError(f"{where}: {name} must be a number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-
-
-def _rng(x: Tensor, generator):
+def _rng(x: Tensor, generator, where: str):
+    if generator is not None and not isinstance(generator, backend.Generator):
+        raise ArgumentTypeError(f"{where}: generator must be a tinygrad_opt Generator, got {type(generator).__name__}")
     gen = generator or backend.default_generator(x.device)
     if gen.device != x.device:
-        raise HyperparameterError(f"generator draws on {gen.device!r} but the batch lives on {x.device!r}")
+        raise DeviceError(f"{where}: generator draws on {gen.device!r} but the batch lives on {x.device!r}")
     return gen.rng
 
 
 def entropy(logits: Tensor, axis: int = -1) -> Tensor:
     """Mean entropy H(p) = −Σ p log p of softmax(logits) over the batch (nats)."""
-    logp = logits.log_softmax(axis=axis)
+    logp = tensor_arg("entropy", "logits", logits).log_softmax(axis=axis)
     return -(logp.exp() * logp).sum(axis=axis).mean()
 
 
 def entropy_regularization(logits: Tensor, weight: float) -> Tensor:
     """−weight · mean H(softmax(logits)): add it to the loss to penalize over-confident predictions."""
-    _positive("entropy_regularization", "weight", weight, allow_zero=True)
+    real_arg("entropy_regularization", "weight", weight, low=0)
+    tensor_arg("entropy_regularization", "logits", logits)
     return -weight * entropy(logits)
 
 
@@ -59,10 +57,12 @@ def mixup(x: Tensor, y: Tensor, alpha: float = 0.2, num_classes: int | None = No
     """(x̃, ỹ, λ): the batch mixed with a random pairing of itself; integer labels become one-hot rows
     (``num_classes`` needed then), float targets are mixed as they are. λ is a host number drawn from the
     CPU generator (no device sync); the pairing is drawn on the batch's device."""
-    _positive("mixup", "alpha", alpha)
-    if x.shape[0] != y.shape[0]:
-        raise ShapeError(f"mixup: x has {x.shape[0]} rows and y {y.shape[0]}; pass one target per example")
-    rng = _rng(x, generator)
+    real_arg("mixup", "alpha", alpha, low=0, low_open=True)
+    tensor_arg("mixup", "x", x)
+    tensor_arg("mixup", "y", y)
+    if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
+        raise ShapeError(f"mixup: x of shape {x.shape} and y of shape {y.shape} need one target per example")
+    rng = _rng(x, generator, "mixup")
     lam = float(backend.default_generator("cpu").rng.beta(alpha, alpha))
     order = Tensor._make(rng.random(x.shape[0]).argsort(), False, None)
     if y.dtype.kind != "f":
@@ -74,12 +74,12 @@ def mixup(x: Tensor, y: Tensor, alpha: float = 0.2, num_classes: int | None = No
 
 def cutout(x: Tensor, size: int, generator=None) -> Tensor:
     """Images (N, C, H, W) with one size×size square per image set to 0 (centre uniform on the image)."""
-    if x.ndim != 4:
+    if tensor_arg("cutout", "x", x).ndim != 4:
         raise ShapeError(f"cutout: expects images (N, C, H, W), got shape {x.shape}")
     if not (isinstance(size, numbers.Integral) and size >= 1):
         raise HyperparameterError(f"cutout: size must be an int >= 1, got {size!r}")
     n, _, h, w = x.shape
-    rng = _rng(x, generator)
+    rng = _rng(x, generator, "cutout")
     xp = backend.xp_of(x.data)
     cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
     rows, cols = xp.arange(h).reshape(1, h, 1), xp.arange(w).reshape(1, 1, w)
@@ -94,36 +94,46 @@ def cutout(x: Tensor, size: int, generator=None) -> Tensor:
     return x * keep
 
 
-def _input_grad(loss_fn, x: Tensor, y) -> Tensor:
+def _check_attack(where, loss_fn, x):
+    if not callable(loss_fn):
+        raise ArgumentTypeError(f"{where}: loss_fn must be a function (inputs, targets) -> scalar loss")
+    float_input(where, x, "x")
+
+
+def _input_grad(where, loss_fn, x: Tensor, y) -> Tensor:
     probe = x.detach().requires_grad_()
     with enable_grad():
         loss = loss_fn(probe, y)
-    if not isinstance(loss, Tensor) or loss.numel() != 1:
-        raise ShapeError("adversarial inputs: loss_fn(x, y) must return a scalar Tensor")
+    if not isinstance(loss, Tensor):
+        raise ArgumentTypeError(f"{where}: loss_fn(x, y) must return a scalar Tensor, got {type(loss).__name__}")
+    if loss.numel() != 1:
+        raise ShapeError(f"{where}: loss_fn(x, y) must return a scalar Tensor, got shape {loss.shape}")
     return autograd(loss, probe)
 
 
 def fgsm(loss_fn, x: Tensor, y, eps: float, clip=None) -> Tensor:
     """x + eps·sign(∇ₓ loss_fn(x, y)) (detached), clipped to ``clip=(lo, hi)`` when given."""
-    _positive("fgsm", "eps", eps, allow_zero=True)
-    adv = x.detach() + eps * _input_grad(loss_fn, x, y).sign()
+    real_arg("fgsm", "eps", eps, low=0)
+    _check_attack("fgsm", loss_fn, x)
+    adv = x.detach() + eps * _input_grad("fgsm", loss_fn, x, y).sign()
     return adv.clip(*clip).detach() if clip is not None else adv.detach()
 
 
 def pgd(loss_fn, x: Tensor, y, eps: float, alpha: float, steps: int = 10, random_start=True, clip=None, generator=None):
     """L∞ projected gradient ascent on the loss within ‖x̃ − x‖∞ ≤ eps (detached result)."""
-    _positive("pgd", "eps", eps, allow_zero=True)
-    _positive("pgd", "alpha", alpha)
+    real_arg("pgd", "eps", eps, low=0)
+    real_arg("pgd", "alpha", alpha, low=0, low_open=True)
     if not (isinstance(steps, numbers.Integral) and steps >= 1):
         raise HyperparameterError(f"pgd: steps must be an int >= 1, got {steps!r}")
+    _check_attack("pgd", loss_fn, x)
     x0 = x.detach()
     adv = x0
     if random_start:
-        rng = _rng(x, generator)
+        rng = _rng(x, generator, "pgd")
         noise = rng.random(x.shape, dtype="float64").astype(x.dtype) * (2 * eps) - eps
         adv = x0 + Tensor._make(noise, False, None)
     for _ in range(steps):
-        adv = adv + alpha * _input_grad(loss_fn, adv, y).sign()
+        adv = adv + alpha * _input_grad("pgd", loss_fn, adv, y).sign()
         adv = x0 + (adv - x0).clip(-eps, eps)  # projection onto the ε-ball
         if clip is not None:
             adv = adv.clip(*clip)
