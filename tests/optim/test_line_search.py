@@ -81,3 +81,10 @@ def test_non_finite_loss_raises_line_search_error():
 def test_exact_search_without_curvature_needs_a_fallback():
     with pytest.raises(LineSearchError, match="curvature"):
         ls.exact(lambda t: None, _d(), 0.0, tg.Tensor(np.array([-1.0])), -1.0, -2.0)
+
+
+def test_cubic_minimizer_of_a_linear_phi_has_no_interior_minimum_and_returns_the_midpoint():
+    """φ(t) = −t: the interpolating cubic is the line itself, whose formula divides by zero (this raised
+    ZeroDivisionError inside steepest descent on x² − y²)."""
+    assert ls.cubic_minimizer(0.0, 0.0, -1.0, 1.0, -1.0, -1.0) == 0.5
+    assert ls.cubic_minimizer(2.0, -2.0, -1.0, 0.0, 0.0, -1.0, lo=0.0, hi=4.0) == 2.0

@@ -389,7 +389,7 @@ def test_bad_state_dict_raises_and_changes_nothing():
         scheduler.load_state_dict({**broken, "T_max": 3})
     with pytest.raises(ValueError, match="learning rates"):
         scheduler.load_state_dict({**before, "_last_lr": [0.1, 0.2]})
-    with pytest.raises(TypeError):
+    with pytest.raises(tg.StateDictError, match="got list"):  # issue 12: every bad load is a StateDictError
         scheduler.load_state_dict([1, 2])
     assert scheduler.state_dict() == before and opt.param_groups[0]["lr"] == lr_before
 
@@ -496,7 +496,7 @@ def test_composites_check_their_schedulers():
 
 
 def test_resuming_with_last_epoch_needs_initial_lr():
-    with pytest.raises(KeyError, match="initial_lr"):
+    with pytest.raises(tg.StateDictError, match="initial_lr"):  # issue 12: was a plain KeyError
         L.StepLR(sgd(), 3, last_epoch=5)
 
 

@@ -7,7 +7,6 @@ import pytest
 
 import tinygrad_opt as tg
 from tinygrad_opt import optim
-from tinygrad_opt.errors import ShapeError
 
 
 def _iterates(n=12, seed=0):
@@ -49,7 +48,7 @@ def test_copy_to_and_state_dict_round_trip():
     np.testing.assert_array_equal(other.averaged[0].numpy(), mean)
     avg.copy_to()
     np.testing.assert_array_equal(p.numpy(), mean)
-    with pytest.raises(ShapeError):
+    with pytest.raises(tg.StateDictError, match="shapes"):  # issue 12: was a ShapeError
         optim.AveragedModel([tg.Tensor(np.zeros(3))]).load_state_dict(avg.state_dict())
 
 

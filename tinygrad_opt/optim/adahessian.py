@@ -31,10 +31,10 @@ import numbers
 
 from .. import backend
 from ..autodiff import no_grad
-from ..errors import CurvatureError, HyperparameterError
+from ..errors import ArgumentError, CurvatureError, HyperparameterError
 from ..tensor import randint, zeros_like
 from . import flat
-from .optimizer import Optimizer, betas, closed_unit_interval, count, nonnegative, positive
+from .optimizer import Optimizer, betas, check_grads, closed_unit_interval, count, nonnegative, positive
 from .vector import Curvature, ParamVector, all_finite, call_closure
 
 
@@ -126,14 +126,18 @@ class HutchinsonOptimizer(Optimizer):
 
     def add_param_group(self, param_group: dict) -> None:
         if hasattr(self, "vector"):
-            raise ValueError(
-                f"{type(self).__name__}: the HVPs run over the parameter vector fixed at construction; pass every "
-                f"param group to the constructor"
+            raise ArgumentError(
+                f"{type(self).__name__}.add_param_group: the HVPs run over the parameter vector fixed at "
+                f"construction; pass every param group to the constructor"
             )
         super().add_param_group(param_group)
 
     def _init_state(self, p, group):
         return {"hessian_diag": zeros_like(p)}
+
+    def _state_spec(self, p, group):
+        required, optional = super()._state_spec(p, group)
+        return required, {**optional, "probe_rng": "any"}  # the generator's position, once a step has run
 
     def _due(self, group) -> bool:
         t = max((self.state[p]["step"] for p in group["params"] if p in self.state), default=0)
@@ -154,6 +158,7 @@ class HutchinsonOptimizer(Optimizer):
             curvature.release()
         else:
             loss = call_closure(name, closure)
+            check_grads(f"{name}.step", self.vector.params)
         self._check_finite(name, loss, estimates)
         with no_grad():
             by_param = dict(zip(map(id, self.vector.params), estimates or []))

@@ -13,10 +13,15 @@ to any optimizer (call ``update_parameters()`` after each step), ``EMA`` is the 
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
+from .. import backend
 from ..autodiff import no_grad
-from ..errors import ShapeError
+from ..errors import ShapeError, StateDictError
 from ..tensor import Tensor
-from .optimizer import Optimizer, _fail, flag, nonnegative, unit_interval
+from .optimizer import Optimizer, _fail, flag, nonnegative, tensor_list, unit_interval
 
 
 class ASGD(Optimizer):
@@ -66,14 +71,23 @@ class AveragedModel:
     """
 
     def __init__(self, params, mode: str = "arithmetic", decay: float = 0.999):
+        name = type(self).__name__
         if mode not in ("arithmetic", "ema"):
-            _fail(type(self).__name__, "mode", mode, "'arithmetic' or 'ema'")
-        unit_interval(type(self).__name__, "decay", decay)
-        self.params = list(params.parameters() if hasattr(params, "parameters") else params)
+            _fail(name, "mode", mode, "'arithmetic' or 'ema'")
+        unit_interval(name, "decay", decay)
+        self.params = tensor_list(name, params)
         self.mode, self.decay, self.n_averaged = mode, decay, 0
         self.averaged = [p.detach().clone() for p in self.params]
 
+    def _check_shapes(self, call, params) -> None:
+        if len(params) != len(self.averaged) or any(p.shape != a.shape for p, a in zip(params, self.averaged)):
+            raise ShapeError(
+                f"{type(self).__name__}.{call}: parameters of shapes {[tuple(p.shape) for p in params]} do not "
+                f"match the averaged ones {[tuple(a.shape) for a in self.averaged]}; nothing was changed"
+            )
+
     def update_parameters(self) -> None:
+        self._check_shapes("update_parameters", self.params)
         with no_grad():
             for avg, p in zip(self.averaged, self.params):
                 if self.n_averaged == 0:
@@ -86,7 +100,8 @@ class AveragedModel:
 
     def copy_to(self, params=None) -> None:
         """Overwrite ``params`` (default: the tracked ones) with the averages."""
-        targets = self.params if params is None else list(params)
+        targets = self.params if params is None else tensor_list(f"{type(self).__name__}.copy_to", params)
+        self._check_shapes("copy_to", targets)
         with no_grad():
             for p, avg in zip(targets, self.averaged):
                 p.copy_(avg)
@@ -95,16 +110,30 @@ class AveragedModel:
         return {"n_averaged": self.n_averaged, "averaged": [a.numpy().copy() for a in self.averaged]}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        arrays = state_dict["averaged"]
-        if len(arrays) != len(self.averaged) or any(a.shape != p.shape for a, p in zip(arrays, self.averaged)):
-            raise ShapeError(
-                f"{type(self).__name__}.load_state_dict: saved shapes {[a.shape for a in arrays]} do not match "
-                f"{[p.shape for p in self.averaged]}"
+        """Restore the averages; a dict that does not fit raises StateDictError and changes nothing."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"n_averaged", "averaged"}:
+            got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise StateDictError(
+                f"{name}: expected the dict from state_dict() with keys ['averaged', 'n_averaged'], got {got}"
+            )
+        n, arrays = state_dict["n_averaged"], state_dict["averaged"]
+        if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0):
+            raise StateDictError(f"{name}: 'n_averaged' must be an int >= 0, got {n!r}", mismatched=["n_averaged"])
+        if not isinstance(arrays, (list, tuple)) or not all(
+            (backend.is_array(a) or isinstance(a, Tensor)) and np.dtype(a.dtype).kind in "fc" for a in arrays
+        ):
+            raise StateDictError(f"{name}: 'averaged' must be a list of float arrays", mismatched=["averaged"])
+        if len(arrays) != len(self.averaged) or any(tuple(a.shape) != p.shape for a, p in zip(arrays, self.averaged)):
+            raise StateDictError(
+                f"{name}: saved shapes {[tuple(a.shape) for a in arrays]} do not match "
+                f"{[p.shape for p in self.averaged]}",
+                mismatched=["averaged"],
             )
         with no_grad():
             for avg, a in zip(self.averaged, arrays):
-                avg.copy_(Tensor(a, device=avg.device))
-        self.n_averaged = int(state_dict["n_averaged"])
+                avg.copy_(Tensor(a.numpy() if isinstance(a, Tensor) else a, dtype=avg.dtype, device=avg.device))
+        self.n_averaged = int(n)
 
 
 class EMA(AveragedModel):

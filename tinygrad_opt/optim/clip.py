@@ -12,26 +12,35 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from ..autodiff import no_grad
-from ..errors import AnomalyError
+from ..errors import AnomalyError, DeviceError
 from ..tensor import Tensor
-from .optimizer import _fail, nonnegative
+from .optimizer import _fail, nonnegative, tensor_list
 
 
-def _grads(parameters) -> list:
-    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad for p in params if p.grad is not None]
+def _grads(name, parameters) -> list:
+    grads = [p.grad for p in tensor_list(name, parameters, allow_empty=True) if p.grad is not None]
+    for g in grads:
+        if g.device != grads[0].device:
+            raise DeviceError(
+                f"{name}: the gradients are on {grads[0].device} and {g.device}; clip the parameters of each "
+                f"device separately, or move the model to one device"
+            )
+    return grads
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale the gradients in place so their total ``norm_type``-norm is at most ``max_norm``; return the
     total norm before clipping (a 0-d Tensor). ``error_if_nonfinite`` raises if that norm is NaN or Inf."""
     nonnegative("clip_grad_norm_", "max_norm", max_norm)
+    if isinstance(norm_type, str) and norm_type.lower() in ("inf", "infinity"):
+        norm_type = math.inf
+    if not (isinstance(norm_type, numbers.Real) and not isinstance(norm_type, bool) and norm_type > 0):
+        _fail("clip_grad_norm_", "norm_type", norm_type, "a number > 0 or inf ('inf' or math.inf)")
     p = float(norm_type)
-    if not (p > 0):
-        _fail("clip_grad_norm_", "norm_type", norm_type, "> 0 or inf")
-    grads = _grads(parameters)
+    grads = [g for g in _grads("clip_grad_norm_", parameters) if g.numel()]
     if not grads:
         return Tensor(0.0)
     xp = grads[0].xp
@@ -59,6 +68,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value] in place."""
     nonnegative("clip_grad_value_", "clip_value", clip_value)
+    grads = _grads("clip_grad_value_", parameters)
     with no_grad():
-        for g in _grads(parameters):
+        for g in grads:
             g.clamp_(-clip_value, clip_value)

@@ -32,7 +32,7 @@ class DeltaBarDelta(Optimizer):
     def _update(self, p, g, state, group):
         xp, rate, delta_bar = p.xp, state["rate"], state["delta_bar"]
         agreement = delta_bar.data * g.data
-        rate.add_(Tensor(xp.where(agreement > 0, group["kappa"], 0.0).astype(p.dtype), device=p.device))
-        rate.mul_(Tensor(xp.where(agreement < 0, 1.0 - group["phi"], 1.0).astype(p.dtype), device=p.device))
+        rate.add_(Tensor(xp.where(agreement > 0, group["kappa"], 0.0).astype(p.dtype), device=p.device, copy=False))
+        rate.mul_(Tensor(xp.where(agreement < 0, 1.0 - group["phi"], 1.0).astype(p.dtype), device=p.device, copy=False))
         delta_bar.lerp_(g, 1 - group["theta"])
         p.addcmul_(rate, g, value=-1)

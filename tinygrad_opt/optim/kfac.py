@@ -43,13 +43,14 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import no_grad
-from ..errors import CurvatureError
+from ..errors import ArgumentError, ArgumentTypeError, CurvatureError
+from ..nn import conv as nn_conv
 from ..nn.conv import Conv2d
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..ops import conv as C
 from ..tensor import Tensor, concatenate, ones, zeros_like
-from .optimizer import Optimizer, count, flag, optional, positive, unit_interval
+from .optimizer import Optimizer, check_grads, count, flag, optional, positive, unit_interval
 from .sgd import SGD
 from .vector import all_finite, call_closure
 
@@ -62,8 +63,8 @@ def supported(module) -> bool:
 def input_rows(module, a: Tensor) -> Tensor:
     """The rows ā of the layer's input (im2col patches for a conv), with the bias's ones column."""
     if isinstance(module, Conv2d):
-        x, padding = module._padded(a)
-        x = C._pad_spatial(x, C._tuple(padding, 2, "padding"))
+        x, padding = nn_conv._padded(a, module.padding, module.kernel_size, module.dilation)
+        x = C._pad_spatial(x, C._tuple(padding, 2, "padding", "KFAC", low=0))
         cols = C.unfold(x, module.kernel_size, module.stride, module.dilation)  # (N, C, kh, kw, oh, ow)
         rows = cols.permute(0, 4, 5, 1, 2, 3).reshape(-1, math.prod(cols.shape[1:4]))
     else:
@@ -137,7 +138,7 @@ class KFAC(SGD):
         pi_damping=True,
     ):
         if not isinstance(model, Module):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"KFAC: takes the model (an nn.Module, for its Linear/Conv2d layers), got {type(model).__name__}; "
                 f"use KFAC(model, lr=...)"
             )
@@ -162,11 +163,19 @@ class KFAC(SGD):
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:
-            raise ValueError("KFAC: optimizes its model's parameters as one param group; it takes no other group")
+            raise ArgumentError(
+                "KFAC.add_param_group: KFAC optimizes its model's parameters as one param group; it takes no "
+                "other group"
+            )
         super().add_param_group(param_group)
 
     def _state_shape(self, p, key):
         return None if key.startswith("kfac_") else p.shape
+
+    def _state_spec(self, p, group):
+        required, optional = super()._state_spec(p, group)
+        factors = dict.fromkeys(("kfac_A", "kfac_G", "kfac_A_inv", "kfac_G_inv"), "tensor")
+        return required, {**optional, **factors, "kfac_steps": "int"}
 
     def _record(self, module, args, output):
         if self._recording and isinstance(output, Tensor) and output.requires_grad:
@@ -184,6 +193,7 @@ class KFAC(SGD):
             loss = call_closure("KFAC", closure)
         finally:
             records, self._records, self._recording = self._records, {}, False
+        check_grads("KFAC.step", group["params"])
         with no_grad():
             factors = self._factors(records, group)
             inverses = self._inverses(factors, group, t)

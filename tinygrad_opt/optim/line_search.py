@@ -59,11 +59,11 @@ def cubic_minimizer(t1, f1, g1, t2, f2, g2, lo=None, hi=None) -> float:
     if disc < 0:
         return (lo + hi) / 2
     d2 = math.sqrt(disc)
-    if t1 <= t2:
-        t = t2 - (t2 - t1) * (g2 + d2 - d1) / (g2 - g1 + 2 * d2)
-    else:
-        t = t1 - (t1 - t2) * (g1 + d2 - d1) / (g1 - g2 + 2 * d2)
-    return min(max(t, lo), hi)
+    (ta, ga), (tb, gb) = sorted(((t1, g1), (t2, g2)))
+    denom = gb - ga + 2 * d2
+    if denom == 0:  # a cubic with a double root of φ' (e.g. φ linear or a concave parabola's flat end)
+        return (lo + hi) / 2
+    return min(max(tb - (tb - ta) * (gb + d2 - d1) / denom, lo), hi)
 
 
 def armijo(phi, d, t, f0, gtd0, *, c1=1e-4, shrink=0.5, max_ls=25, name="armijo") -> Result:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import numbers
 
-from ..errors import HyperparameterError
+from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError, StateDictError
 from .optimizer import nonnegative, positive
 from .schedules import (
     _check,
@@ -61,10 +62,10 @@ __all__ = [
 
 
 def _param_groups(owner: str, optimizer) -> list[dict]:
-    """The optimizer's param groups; a TypeError naming the scheduler when it is bound to no optimizer."""
+    """The optimizer's param groups; an ArgumentTypeError naming the scheduler when it is bound to no optimizer."""
     groups = getattr(optimizer, "param_groups", None)
     if not (isinstance(groups, list) and groups and all(isinstance(g, dict) and "lr" in g for g in groups)):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{owner} must be bound to an optimizer (an object whose param_groups is a list of dicts with an "
             f"'lr', e.g. SGD(params, lr=0.1)), got {type(optimizer).__name__}"
         )
@@ -99,6 +100,32 @@ def _set_momentum(group: dict, key: str, value: float) -> None:
         group["momentum"] = value
 
 
+def _same_kind(current, saved) -> bool:
+    """Whether a saved scheduler attribute has the kind of the current one (None on either side matches;
+    lists element by element)."""
+    if current is None or saved is None:
+        return True
+    if isinstance(current, bool):
+        return isinstance(saved, bool)
+    if isinstance(current, numbers.Real):
+        return isinstance(saved, numbers.Real) and not isinstance(saved, bool)
+    if isinstance(current, str):
+        return isinstance(saved, str)
+    if isinstance(current, (list, tuple)):
+        if not isinstance(saved, (list, tuple)):
+            return False
+        return not current or all(_same_kind(current[0], v) for v in saved)
+    if isinstance(current, dict):
+        return isinstance(saved, dict)
+    return True
+
+
+def _describe(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"a list of {type(value[0]).__name__}" if value else "a list"
+    return f"a {type(value).__name__}"
+
+
 class LRScheduler:
     """Base class. ``last_epoch`` counts ``step()`` calls (0 after construction); subclasses give ``get_lr()``
     (the values for the new ``last_epoch``) and, when ``get_lr`` is chainable, ``_closed_form_lr()``."""
@@ -117,9 +144,10 @@ class LRScheduler:
         else:
             for i, group in enumerate(groups):
                 if "initial_lr" not in group:
-                    raise KeyError(
+                    raise StateDictError(
                         f"{owner}: resuming with last_epoch={last_epoch} needs param_groups[{i}]['initial_lr']; "
-                        "load the optimizer's state_dict first, or build the scheduler with last_epoch=-1"
+                        "load the optimizer's state_dict first, or build the scheduler with last_epoch=-1",
+                        missing_keys=[f"param_groups[{i}]['initial_lr']"],
                     )
         self.base_lrs = [group["initial_lr"] for group in groups]
         self.last_epoch = last_epoch
@@ -142,9 +170,15 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self) -> None:
-        """Advance one step and write the new learning rates into the optimizer."""
+        """Advance one step and write the new learning rates into the optimizer (nothing changes when the
+        schedule raises, e.g. a user's lr_lambda returning no number)."""
+        saved = self.last_epoch, self._step_count
         self._step_count += 1
-        self._update_lr()
+        try:
+            self._update_lr()
+        except BaseException:
+            self.last_epoch, self._step_count = saved
+            raise
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Next step, or jump to ``epoch`` using the closed form where the scheduler has one."""
@@ -175,22 +209,37 @@ class LRScheduler:
         return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "optimizer" and k not in self._unsaved}
 
     def _check_state(self, state_dict) -> None:
+        """Raise StateDictError unless ``state_dict`` is this scheduler's: the same keys, each value of the
+        kind this scheduler keeps there (number, string, list...), one learning rate per param group."""
         owner = type(self).__name__
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{owner}.load_state_dict: expected the dict from state_dict(), got {type(state_dict)}")
-        expected = set(self.state_dict())
-        missing, extra = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
+            raise StateDictError(
+                f"{owner}.load_state_dict: expected the dict from {owner}.state_dict(), got {type(state_dict).__name__}"
+            )
+        current = self.state_dict()
+        missing, extra = sorted(set(current) - set(state_dict)), sorted(set(state_dict) - set(current))
         if missing or extra:
-            raise ValueError(
+            raise StateDictError(
                 f"{owner}.load_state_dict: missing keys {missing}, unexpected keys {extra}; "
-                f"pass the dict returned by {owner}.state_dict()"
+                f"pass the dict returned by {owner}.state_dict()",
+                missing_keys=missing,
+                unexpected_keys=extra,
             )
+        for key, value in current.items():
+            if key != "_schedulers" and not _same_kind(value, state_dict[key]):
+                raise StateDictError(
+                    f"{owner}.load_state_dict: {key}={state_dict[key]!r} ({type(state_dict[key]).__name__}) where "
+                    f"{owner} keeps {_describe(value)}; pass the dict returned by {owner}.state_dict()",
+                    mismatched=[key],
+                )
         n = len(self.optimizer.param_groups)
-        if len(state_dict["_last_lr"]) != n:
-            raise ValueError(
-                f"{owner}.load_state_dict: the state has {len(state_dict['_last_lr'])} learning rates, "
-                f"the optimizer {n} param groups"
-            )
+        for key in ("_last_lr", "base_lrs"):
+            if key in state_dict and len(state_dict[key]) != n:
+                raise StateDictError(
+                    f"{owner}.load_state_dict: the state has {len(state_dict[key])} learning rates in {key!r}, "
+                    f"the optimizer {n} param groups",
+                    mismatched=[key],
+                )
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore the state and write its last learning rates into the optimizer, so the sequence resumes
@@ -215,11 +264,22 @@ class _FactorFunctionLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
 
+def _factor(scheduler, fn) -> float:
+    """lr_lambda(last_epoch), which must be a real number."""
+    value = fn(scheduler.last_epoch)
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
+        raise ArgumentTypeError(
+            f"{type(scheduler).__name__}: lr_lambda({scheduler.last_epoch}) returned {value!r} "
+            f"({type(value).__name__}); it must return a number, the factor multiplying the lr"
+        )
+    return value
+
+
 class LambdaLR(_FactorFunctionLR):
     """lr_k = base_lr * lr_lambda(k); one function, or one per param group."""
 
     def get_lr(self):
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [base_lr * _factor(self, fn) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiplicativeLR(_FactorFunctionLR):
@@ -228,7 +288,7 @@ class MultiplicativeLR(_FactorFunctionLR):
     def get_lr(self):
         if self._is_initial:
             return self._current_lrs()
-        return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+        return [g["lr"] * _factor(self, fn) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
 
 class StepLR(LRScheduler):
@@ -253,6 +313,11 @@ class MultiStepLR(LRScheduler):
     """lr_k = base_lr * gamma^(number of milestones <= k) (pure form: ``piecewise_constant``)."""
 
     def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+        if not isinstance(milestones, (list, tuple, range)):
+            raise ArgumentTypeError(
+                f"MultiStepLR: milestones must be a list of step indices, e.g. [30, 80], got "
+                f"{type(milestones).__name__}"
+            )
         for m in milestones:
             _check_int("MultiStepLR", "milestone", m, low=0)
         positive("MultiStepLR", "gamma", gamma)
@@ -516,9 +581,17 @@ class OneCycleLR(_MomentumCycler):
         shape = (self.total_steps, self.pct_start, self.anneal_strategy, self.three_phase)
         return one_cycle_at(self.last_epoch, start, peak, end, *shape)
 
+    def step(self) -> None:
+        if self.last_epoch + 1 > self.total_steps:  # checked before anything moves
+            raise ArgumentError(
+                f"OneCycleLR.step: stepped {self.last_epoch + 1} times but total_steps={self.total_steps}; "
+                "build the scheduler with the real number of optimizer steps"
+            )
+        super().step()
+
     def get_lr(self):
         if self.last_epoch > self.total_steps:
-            raise ValueError(
+            raise ArgumentError(
                 f"OneCycleLR: stepped {self.last_epoch} times but total_steps={self.total_steps}; "
                 "build the scheduler with the real number of optimizer steps"
             )
@@ -647,7 +720,18 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics) -> None:
         """Record one value of the monitored metric (a number or a one-element Tensor)."""
-        value = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        if hasattr(metrics, "numel") and hasattr(metrics, "item") and metrics.numel() != 1:
+            raise ArgumentTypeError(
+                f"ReduceLROnPlateau.step: the metric must be a number or a one-element Tensor, got a Tensor of shape "
+                f"{tuple(metrics.shape)}; pass loss.item() or the mean"
+            )
+        value = metrics.item() if hasattr(metrics, "item") else metrics
+        if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
+            raise ArgumentTypeError(
+                f"ReduceLROnPlateau.step: the metric must be a number (e.g. the validation loss), got "
+                f"{type(metrics).__name__} {metrics!r}"
+            )
+        value = float(value)
         self.last_epoch += 1
         if self._is_better(value):
             self.best, self.num_bad_epochs = value, 0
@@ -680,10 +764,14 @@ class _Composite(LRScheduler):
 
     def _check_children(self, schedulers, optimizer) -> list:
         owner = type(self).__name__
+        if not isinstance(schedulers, (list, tuple)):
+            raise ArgumentTypeError(
+                f"{owner}: schedulers must be a list of LRSchedulers, got {type(schedulers).__name__}"
+            )
         _check(len(schedulers) >= 1, owner, "schedulers", schedulers, "a non-empty list of schedulers")
         for i, s in enumerate(schedulers):
             if not isinstance(s, LRScheduler):
-                raise TypeError(f"{owner}: schedulers[{i}] must be an LRScheduler, got {type(s).__name__}")
+                raise ArgumentTypeError(f"{owner}: schedulers[{i}] must be an LRScheduler, got {type(s).__name__}")
             if isinstance(s, ReduceLROnPlateau):
                 raise HyperparameterError(f"{owner}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs a metric")
             if s.optimizer is not optimizer:
@@ -698,9 +786,10 @@ class _Composite(LRScheduler):
     def load_state_dict(self, state_dict: dict) -> None:
         self._check_state(state_dict)
         children = state_dict["_schedulers"]
-        if len(children) != len(self._schedulers):
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: {len(children)} scheduler states for "
+        if not isinstance(children, list) or len(children) != len(self._schedulers):
+            raise StateDictError(
+                f"{type(self).__name__}.load_state_dict: {len(children) if isinstance(children, list) else children!r} "
+                f"scheduler states for "
                 f"{len(self._schedulers)} schedulers"
             )
         for s, child in zip(self._schedulers, children):
@@ -717,6 +806,10 @@ class SequentialLR(_Composite):
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         groups = _param_groups("SequentialLR", optimizer)
+        if not isinstance(milestones, (list, tuple)):
+            raise ArgumentTypeError(
+                f"SequentialLR: milestones must be a list of steps, got {type(milestones).__name__}"
+            )
         self._schedulers = self._check_children(schedulers, optimizer)
         _check(
             len(milestones) == len(schedulers) - 1,
@@ -755,6 +848,10 @@ class ChainedScheduler(_Composite):
     their factors."""
 
     def __init__(self, schedulers, optimizer=None):
+        if not isinstance(schedulers, (list, tuple)):
+            raise ArgumentTypeError(
+                f"ChainedScheduler: schedulers must be a list of LRSchedulers, got {type(schedulers).__name__}"
+            )
         if optimizer is None and schedulers and isinstance(schedulers[0], LRScheduler):
             optimizer = schedulers[0].optimizer
         _param_groups("ChainedScheduler", optimizer)

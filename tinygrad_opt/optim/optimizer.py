@@ -21,7 +21,16 @@ import numpy as np
 
 from .. import backend
 from ..autodiff import enable_grad, no_grad
-from ..errors import HyperparameterError, ShapeError
+from ..errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    ClosureError,
+    DeviceError,
+    DTypeError,
+    HyperparameterError,
+    ShapeError,
+    StateDictError,
+)
 from ..tensor import Tensor
 from . import flat
 
@@ -93,6 +102,101 @@ def flag(opt, name, v):
         _fail(opt, name, v, "True or False")
 
 
+def check_grads(name: str, params) -> None:
+    """Before a step touches anything: every present gradient has its parameter's shape, dtype and device.
+    Metadata only (no pass over the data); raises ShapeError/DTypeError/DeviceError naming ``name``
+    (``'Adam.step'``), the parameter's index (its state_dict index) and both shapes."""
+    for p in params:
+        g = p.grad
+        if g is not None:
+            gd, pd = g.data, p.data
+            if gd.shape != pd.shape or (gd.dtype is not pd.dtype and gd.dtype != pd.dtype) or g._device != p._device:
+                params = list(params)
+                _bad_grad(name, next(i for i, q in enumerate(params) if q is p), p, g)
+
+
+def _bad_grad(name, i, p, g):
+    where = f"{name}: parameter {i} (shape {tuple(p.shape)}, {p.dtype}, {p.device}) has a gradient of shape {g.shape}"
+    after = "; nothing was updated"
+    if g.shape != p.shape:
+        raise ShapeError(
+            f"{where}; a gradient must have its parameter's shape {tuple(p.shape)} (was .grad or .data replaced? "
+            f"zero_grad() and run backward again){after}"
+        )
+    if g.dtype != p.dtype:
+        raise DTypeError(
+            f"{where} and dtype {g.dtype}; a gradient must have its parameter's dtype {p.dtype}; cast it with "
+            f".grad = p.grad.to({p.dtype}) or recompute it{after}"
+        )
+    raise DeviceError(
+        f"{where} on {g.device}; a gradient must be on its parameter's device {p.device}; move the model and "
+        f"the data to one device{after}"
+    )
+
+
+def _kind(value) -> str:
+    """The kind of a fresh state value, for load_state_dict's checks: 'tensor', 'number' or 'any'."""
+    if isinstance(value, Tensor) or backend.is_array(value):
+        return "tensor"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return "number"
+    return "any"
+
+
+def _fits(kind: str, value) -> bool:
+    if kind == "tensor":
+        if isinstance(value, Tensor):
+            value = value.data
+        return backend.is_array(value) and np.dtype(value.dtype).kind in "fc"
+    if kind == "int":
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+    if kind == "number":
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return True
+
+
+_EXPECTS = {"tensor": "a float array", "int": "an int >= 0", "number": "a number"}
+
+
+def _type_name(value) -> str:
+    if isinstance(value, Tensor) or backend.is_array(value):
+        return f"an array of dtype {value.dtype} and shape {tuple(value.shape)}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _same_kind(default, value) -> bool:
+    """A saved group option without a validation rule has the kind of this optimizer's default (None
+    matches anything: an option that is off or not yet set)."""
+    if default is None or value is None:
+        return True
+    for kinds in ((bool,), (str,), (list, tuple), (numbers.Real,)):
+        if isinstance(default, kinds):
+            return isinstance(value, kinds) and (kinds != (numbers.Real,) or not isinstance(value, bool))
+    return True
+
+
+def tensor_list(name: str, params, allow_empty: bool = False) -> list:
+    """The Tensors of ``params`` (a Module's parameters, or an iterable of Tensors), checked."""
+    if isinstance(params, Tensor):
+        params = [params]
+    elif hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    try:
+        params = list(params)
+    except TypeError:
+        params = None
+    if params is None or not all(isinstance(p, Tensor) for p in params):
+        raise ArgumentTypeError(
+            f"{name}: expects a Tensor, a Module or an iterable of Tensors (e.g. model.parameters()), got "
+            f"{type(params).__name__ if params is None else [type(p).__name__ for p in params][:4]}"
+        )
+    if not params and not allow_empty:
+        raise ArgumentError(
+            f"{name}: got no parameters; pass model or model.parameters() (a generator is used up once)"
+        )
+    return params
+
+
 def _host(value):
     """A state value for state_dict: Tensors become NumPy copies (inside lists and tuples too)."""
     if isinstance(value, Tensor):
@@ -119,11 +223,24 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list[dict] = []
+        name = type(self).__name__
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got a Tensor")
-        groups = list(params)
+            raise ArgumentTypeError(
+                f"{name}: params must be an iterable of Tensors or dicts, got a Tensor; wrap it in a list: "
+                f"{name}([w], ...)"
+            )
+        try:
+            groups = list(params)
+        except TypeError:
+            hint = "pass model.parameters()" if hasattr(params, "parameters") else "pass a list of Tensors"
+            raise ArgumentTypeError(
+                f"{name}: params must be an iterable of Tensors or dicts, got {type(params).__name__}; {hint}"
+            ) from None
         if not groups:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ArgumentError(
+                f"{name}: got an empty parameter list; pass the Tensors to optimize (a generator such as "
+                f"model.parameters() is exhausted after one use: call it again for each optimizer)"
+            )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -148,23 +265,44 @@ class Optimizer:
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group; a parameter may belong to one group only."""
+        name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{type(self).__name__}: a param group must be a dict, got {type(param_group).__name__}")
+            raise ArgumentTypeError(
+                f"{name}: a param group must be a dict {{'params': [...], **options}}, got {type(param_group).__name__}"
+            )
         group = dict(param_group)
         params = group.get("params")
-        params = [params] if isinstance(params, Tensor) else list(params or [])
+        if isinstance(params, Tensor):
+            params = [params]
+        else:
+            try:
+                params = list(params or [])
+            except TypeError:
+                raise ArgumentTypeError(
+                    f"{name}: a param group's 'params' must be a list of Tensors, got {type(params).__name__}"
+                ) from None
         if not params:
-            raise ValueError(f"{type(self).__name__}: a param group needs a non-empty 'params' list")
-        for p in params:
+            raise ArgumentError(f"{name}: a param group needs a non-empty 'params' list of Tensors")
+        for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
+                raise ArgumentTypeError(
+                    f"{name}: can only optimize Tensors, but params[{i}] is a {type(p).__name__}; pass Tensors "
+                    f"(e.g. model.parameters())"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape {p.shape})")
+                raise ArgumentError(
+                    f"{name}: can't optimize a non-leaf Tensor (params[{i}], shape {p.shape}); pass the leaf "
+                    f"parameters, or .detach().requires_grad_() a copy"
+                )
+            if p.dtype.kind not in "fc":
+                raise DTypeError(f"{name}: can only optimize float Tensors, params[{i}] has dtype {p.dtype}")
         if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{type(self).__name__}: a param group contains the same parameter twice")
+            raise ArgumentError(f"{name}: a param group contains the same parameter twice; pass each once")
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in taken for p in params):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+            raise ArgumentError(
+                f"{name}: some parameters appear in more than one parameter group; each may belong to one group"
+            )
         group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
@@ -184,11 +322,15 @@ class Optimizer:
                         p.grad.zero_()
 
     # ------------------------------------------------------------------ the step
-    @staticmethod
-    def _evaluate(closure):
+    def _evaluate(self, closure):
         """Run the closure (which zeroes grads, computes the loss and calls backward) with grad enabled."""
         if closure is None:
             return None
+        if not callable(closure):
+            raise ClosureError(
+                f"{type(self).__name__}.step: closure must be a function (zero_grad, loss, backward, return loss) "
+                f"or None, got {type(closure).__name__}"
+            )
         with enable_grad():
             return closure()
 
@@ -197,8 +339,10 @@ class Optimizer:
 
         A group whose parameters all have gradients (one device and dtype) is updated in one go: its
         parameters and state are views of flat buffers and ``_update`` runs once on them (see
-        ``flat.py``); otherwise, parameter by parameter. Both give the same numbers."""
+        ``flat.py``); otherwise, parameter by parameter. Both give the same numbers. All or nothing: every
+        gradient is checked against its parameter (shape, dtype, device) before anything changes."""
         loss = self._evaluate(closure)
+        check_grads(f"{type(self).__name__}.step", self._params())
         with no_grad():
             for group in self.param_groups:
                 if self._flat_step(group):
@@ -265,39 +409,118 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def _checked_state(self, state_dict: dict):
-        """Validate ``state_dict`` against this optimizer; return (new groups, new state) without applying."""
-        name = type(self).__name__
+        """Validate ``state_dict`` against this optimizer; return (new groups, new state) without applying.
+        It must be this optimizer's kind: each saved group has this optimizer's hyper-parameter keys (with
+        valid values), each parameter's state the keys this optimizer's update keeps (``_state_spec``),
+        with arrays of the parameter's shape and numbers where numbers are kept."""
+        name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups' keys")
-        saved = state_dict["param_groups"]
+            keys = f" with keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else ""
+            raise StateDictError(
+                f"{name}: expected a dict with 'state' and 'param_groups' keys (from "
+                f"{type(self).__name__}.state_dict()), got {type(state_dict).__name__}{keys}"
+            )
+        saved, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved, (list, tuple)) or not all(isinstance(g, dict) for g in saved):
+            raise StateDictError(f"{name}: 'param_groups' must be a list of dicts, got {_type_name(saved)}")
+        if not isinstance(saved_state, dict) or not all(isinstance(e, dict) for e in saved_state.values()):
+            raise StateDictError(
+                f"{name}: 'state' must be a dict of per-parameter dicts, got {_type_name(saved_state)}"
+            )
         if len(saved) != len(self.param_groups):
-            raise ValueError(
-                f"{name}.load_state_dict: the state dict has {len(saved)} param groups, the optimizer "
-                f"{len(self.param_groups)}"
+            raise StateDictError(
+                f"{name}: the state dict has {len(saved)} param groups, the optimizer {len(self.param_groups)}"
             )
         params, groups = [], []
         for i, (ours, theirs) in enumerate(zip(self.param_groups, saved)):
-            if len(ours["params"]) != len(theirs["params"]):
-                raise ValueError(
-                    f"{name}.load_state_dict: group {i} has {len(theirs['params'])} parameters in the state "
-                    f"dict and {len(ours['params'])} in the optimizer"
+            indices = theirs.get("params")
+            if not isinstance(indices, (list, tuple)):
+                raise StateDictError(f"{name}: group {i} has no 'params' list of parameter indices")
+            if len(ours["params"]) != len(indices):
+                raise StateDictError(
+                    f"{name}: group {i} has {len(indices)} parameters in the state dict and {len(ours['params'])} "
+                    f"in the optimizer"
                 )
-            params.extend(zip(theirs["params"], ours["params"]))
+            missing = sorted(set(self.defaults) - set(theirs))
+            if missing:
+                raise StateDictError(
+                    f"{name}: group {i} lacks the hyper-parameters {missing} of {type(self).__name__}; is it another "
+                    f"optimizer's state dict? Pass the dict from {type(self).__name__}.state_dict()",
+                    missing_keys=missing,
+                )
+            for key, default in self.defaults.items():
+                value = theirs[key]
+                if key not in self.rules and not _same_kind(default, value):
+                    raise StateDictError(
+                        f"{name}: group {i} has {key}={value!r} ({type(value).__name__}) where "
+                        f"{type(self).__name__} keeps a {type(default).__name__}",
+                        mismatched=[key],
+                    )
+            params.extend(zip(indices, ours["params"]))
             group = {
                 **ours,
                 **copy.deepcopy({k: v for k, v in theirs.items() if k != "params"}),
                 "params": ours["params"],
             }
-            self._check(group)
+            try:
+                self._check(group)
+            except (HyperparameterError, TypeError) as err:
+                raise StateDictError(f"{name}: group {i}: {err}", mismatched=[str(err)]) from None
             groups.append(group)
         by_index = dict(params)
+        group_of = {id(p): g for g in groups for p in g["params"]}
         state = {}
-        for idx, entry in state_dict["state"].items():
-            if idx not in by_index:
-                raise ValueError(f"{name}.load_state_dict: state for parameter index {idx}, which no group has")
+        for idx, entry in saved_state.items():
+            if isinstance(idx, bool) or idx not in by_index:
+                raise StateDictError(f"{name}: state for parameter index {idx!r}, which no group has")
             p = by_index[idx]
+            self._check_entry(name, idx, p, group_of[id(p)], entry)
             state[p] = {k: self._restore(p, k, v) for k, v in entry.items()}
         return groups, state
+
+    def _state_spec(self, p, group):
+        """(required, optional): state key -> kind ('tensor', 'int', 'number', 'any') that a parameter's state
+        holds after a step; derived from a fresh state, so a class's own ``_init_state`` defines it. None: the
+        keys are not fixed (vector methods), only the values' types are checked."""
+        fresh = {k: _kind(v) for k, v in self._init_state(p, group).items()}
+        return {"step": "int", **fresh}, {}
+
+    def _check_entry(self, name, idx, p, group, entry) -> None:
+        spec = self._state_spec(p, group)
+        if spec is None:
+            for key, value in entry.items():
+                if isinstance(value, (str, bytes)):
+                    raise StateDictError(
+                        f"{name}: state {key!r} of parameter {idx} is {_type_name(value)}; expected arrays or numbers",
+                        mismatched=[key],
+                    )
+            return
+        required, optional = spec
+        missing = sorted(set(required) - set(entry))
+        unexpected = sorted(set(entry) - set(required) - set(optional))
+        if missing or unexpected:
+            raise StateDictError(
+                f"{name}: the state of parameter {idx} has missing keys {missing} and unexpected keys {unexpected} for "
+                f"{type(self).__name__} with these hyper-parameters (expected {sorted(required)}); is it another "
+                f"optimizer's state dict?",
+                missing_keys=missing,
+                unexpected_keys=unexpected,
+            )
+        for key, value in entry.items():
+            kind = required.get(key) or optional[key]
+            if not _fits(kind, value):
+                raise StateDictError(
+                    f"{name}: state {key!r} of parameter {idx} is {_type_name(value)}; {type(self).__name__} "
+                    f"keeps {_EXPECTS[kind]} there",
+                    mismatched=[key],
+                )
+            shape = self._state_shape(p, key) if kind == "tensor" else None
+            if shape is not None and tuple(value.shape) != tuple(shape):
+                raise StateDictError(
+                    f"{name}: state {key!r} of parameter {idx} has shape {tuple(value.shape)}, the parameter has "
+                    f"shape {tuple(shape)}; the state dict was saved for another model",
+                    mismatched=[key],
+                )
 
     def _restore(self, p, key, value):
         """A saved state value back on p's device; lists and tuples of arrays element by element (arrays
@@ -309,11 +532,13 @@ class Optimizer:
         arr = value.data if isinstance(value, Tensor) else value
         shape = self._state_shape(p, key)
         if arr.ndim and shape is not None and tuple(arr.shape) != shape:
-            raise ShapeError(
-                f"load_state_dict: state {key!r} has shape {tuple(arr.shape)}, the parameter has shape {shape}"
+            raise StateDictError(
+                f"{type(self).__name__}.load_state_dict: state {key!r} has shape {tuple(arr.shape)}, the parameter "
+                f"has shape {shape}",
+                mismatched=[key],
             )
         dtype = p.dtype if np.dtype(arr.dtype).kind == "f" else None
-        return Tensor(backend.asarray(backend.to_numpy(arr), dtype=dtype, device=p.device).copy(), device=p.device)
+        return Tensor(backend.asarray(backend.to_numpy(arr), dtype=dtype, device=p.device), device=p.device)
 
     def _state_shape(self, p, key):
         """The shape a saved state array must have: p's (elementwise methods); None accepts any shape

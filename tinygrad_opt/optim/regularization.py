@@ -12,20 +12,16 @@ gives a different trajectory (Loshchilov & Hutter 2019).
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .optimizer import nonnegative
-
-
-def _params(parameters) -> list:
-    if hasattr(parameters, "parameters"):
-        parameters = parameters.parameters()
-    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+from .optimizer import nonnegative, tensor_list
 
 
 def l1_penalty(parameters, weight: float) -> Tensor:
+    """lambda sum |theta| over ``parameters`` (a Tensor, a Module or an iterable of Tensors)."""
     nonnegative("l1_penalty", "weight", weight)
-    return weight * sum(p.abs().sum() for p in _params(parameters))
+    return weight * sum(p.abs().sum() for p in tensor_list("l1_penalty", parameters))
 
 
 def l2_penalty(parameters, weight: float) -> Tensor:
+    """lambda/2 sum theta^2 over ``parameters`` (a Tensor, a Module or an iterable of Tensors)."""
     nonnegative("l2_penalty", "weight", weight)
-    return (0.5 * weight) * sum((p * p).sum() for p in _params(parameters))
+    return (0.5 * weight) * sum((p * p).sum() for p in tensor_list("l2_penalty", parameters))

@@ -20,6 +20,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 
+from ..errors import ArgumentError, ArgumentTypeError
 from .optimizer import _fail, _is_real, nonnegative, positive
 
 Schedule = Callable[[float], float]
@@ -75,13 +76,36 @@ def _check_choice(owner: str, name: str, value, choices: Sequence[str]) -> None:
     _check(value in choices, owner, name, value, f"one of {', '.join(map(repr, choices))}")
 
 
+def _check_step(owner: str, step) -> None:
+    """A schedule's step: a finite number >= 0 (an int, or a float for fractional epochs)."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Real):
+        raise ArgumentTypeError(
+            f"{owner}: the step must be a number >= 0 (an int, or a float for fractional epochs), got "
+            f"{type(step).__name__} {step!r}"
+        )
+    if not (math.isfinite(step) and step >= 0):
+        raise ArgumentError(f"{owner}: step={step!r} is out of range; a schedule is evaluated at finite steps >= 0")
+
+
+def _stepped(owner: str, fn: Schedule) -> Schedule:
+    """``fn`` behind the check of its step (an int >= 0 passes with one type test and one comparison)."""
+
+    def schedule(step):
+        if type(step) is not int or step < 0:
+            _check_step(owner, step)
+        return fn(step)
+
+    schedule.__qualname__ = f"{owner}.<schedule>"
+    return schedule
+
+
 # --- decays ---
 
 
 def constant(value: float) -> Schedule:
     """lr_k = value."""
     nonnegative("constant", "value", value)
-    return lambda step: value
+    return _stepped("constant", lambda step: value)
 
 
 def polynomial(
@@ -97,7 +121,7 @@ def polynomial(
         t = min(max(step - transition_begin, 0), transition_steps)
         return (init_value - end_value) * (1.0 - t / transition_steps) ** power + end_value
 
-    return schedule
+    return _stepped("polynomial", schedule)
 
 
 def linear(init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0) -> Schedule:
@@ -110,7 +134,7 @@ def linear(init_value: float, end_value: float, transition_steps: int, transitio
         t = min(max(step - transition_begin, 0), transition_steps)
         return init_value + (end_value - init_value) * t / transition_steps
 
-    return schedule
+    return _stepped("linear", schedule)
 
 
 def exponential(
@@ -140,7 +164,7 @@ def exponential(
         value = init_value * decay_rate**p
         return value if bound is None else bound(value, end_value)
 
-    return schedule
+    return _stepped("exponential", schedule)
 
 
 def step_decay(init_value: float, step_size: int, gamma: float) -> Schedule:
@@ -148,12 +172,17 @@ def step_decay(init_value: float, step_size: int, gamma: float) -> Schedule:
     nonnegative("step_decay", "init_value", init_value)
     _check_int("step_decay", "step_size", step_size)
     positive("step_decay", "gamma", gamma)
-    return lambda step: init_value * gamma ** (step // step_size)
+    return _stepped("step_decay", lambda step: init_value * gamma ** (step // step_size))
 
 
 def piecewise_constant(init_value: float, boundaries_and_scales: Mapping[int, float]) -> Schedule:
     """lr_k = init * product of the scales whose boundary b satisfies k >= b (PyTorch MultiStepLR with scale gamma)."""
     nonnegative("piecewise_constant", "init_value", init_value)
+    if not isinstance(boundaries_and_scales, Mapping):
+        raise ArgumentTypeError(
+            f"piecewise_constant: boundaries_and_scales must be a dict {{step: scale}}, e.g. {{100: 0.1}}, got "
+            f"{type(boundaries_and_scales).__name__}"
+        )
     for boundary, scale in boundaries_and_scales.items():
         _check_int("piecewise_constant", "boundary", boundary, low=0)
         nonnegative("piecewise_constant", f"scale at boundary {boundary}", scale)
@@ -161,7 +190,7 @@ def piecewise_constant(init_value: float, boundaries_and_scales: Mapping[int, fl
     values = [init_value]
     for boundary in boundaries:
         values.append(values[-1] * boundaries_and_scales[boundary])
-    return lambda step: values[bisect.bisect_right(boundaries, step)]
+    return _stepped("piecewise_constant", lambda step: values[bisect.bisect_right(boundaries, step)])
 
 
 def cosine_decay(init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0) -> Schedule:
@@ -175,7 +204,7 @@ def cosine_decay(init_value: float, decay_steps: int, alpha: float = 0.0, expone
         c = 0.5 * (1.0 + math.cos(math.pi * min(step, decay_steps) / decay_steps))
         return init_value * ((1.0 - alpha) * c**exponent + alpha)
 
-    return schedule
+    return _stepped("cosine_decay", schedule)
 
 
 def cosine_warm_restarts(init_value: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> Schedule:
@@ -193,7 +222,7 @@ def cosine_warm_restarts(init_value: float, T_0: int, T_mult: int = 1, eta_min: 
         t_cur, t_i = sgdr_position(step, T_0, T_mult)
         return eta_min + (init_value - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
-    return schedule
+    return _stepped("cosine_warm_restarts", schedule)
 
 
 def sgdr_position(step: float, T_0: int, T_mult: int) -> tuple[float, int]:
@@ -212,7 +241,7 @@ def sgdr_position(step: float, T_0: int, T_mult: int) -> tuple[float, int]:
 def linear_warmup(peak_value: float, warmup_steps: int, init_value: float = 0.0) -> Schedule:
     """Grow linearly from init_value to peak_value over warmup_steps, then hold the peak."""
     _check_int("linear_warmup", "warmup_steps", warmup_steps)
-    return linear(init_value, peak_value, warmup_steps)
+    return _stepped("linear_warmup", linear(init_value, peak_value, warmup_steps))
 
 
 def exponential_warmup(peak_value: float, warmup_steps: int, init_value: float) -> Schedule:
@@ -221,7 +250,9 @@ def exponential_warmup(peak_value: float, warmup_steps: int, init_value: float) 
     positive("exponential_warmup", "peak_value", peak_value)
     _check_int("exponential_warmup", "warmup_steps", warmup_steps)
     ratio = peak_value / init_value
-    return lambda step: init_value * ratio ** (min(max(step, 0), warmup_steps) / warmup_steps)
+    return _stepped(
+        "exponential_warmup", lambda step: init_value * ratio ** (min(max(step, 0), warmup_steps) / warmup_steps)
+    )
 
 
 def warmup_cosine_decay(
@@ -235,8 +266,9 @@ def warmup_cosine_decay(
     alpha = end_value / peak_value if peak_value > 0 else 0.0
     decay = cosine_decay(peak_value, decay_steps - warmup_steps, alpha)
     if warmup_steps == 0:
-        return decay
-    return join_schedules([linear(init_value, peak_value, warmup_steps), decay], [warmup_steps])
+        return _stepped("warmup_cosine_decay", decay)
+    joined = join_schedules([linear(init_value, peak_value, warmup_steps), decay], [warmup_steps])
+    return _stepped("warmup_cosine_decay", joined)
 
 
 # --- cycles ---
@@ -269,6 +301,10 @@ def one_cycle_at(
     start -> peak, peak -> start until 2 pct_start*total - 2, start -> end. Each phase anneals with
     cos: end + (start - end)(1 + cos(pi pct))/2, or linearly.
     """
+    if type(step) is not int or step < 0:
+        _check_step("one_cycle_at", step)
+    if anneal_strategy not in _ANNEALS or type(total_steps) is not int or total_steps < 1:
+        _check_one_cycle("one_cycle_at", total_steps, pct_start, anneal_strategy)
     p = float(pct_start * total_steps)
     if three_phase:
         phases = [(p - 1, start, peak), (2 * p - 2, peak, start), (total_steps - 1, start, end)]
@@ -299,7 +335,10 @@ def one_cycle(
     positive("one_cycle", "final_div_factor", final_div_factor)
     initial = max_lr / div_factor
     final = initial / final_div_factor
-    return lambda step: one_cycle_at(step, initial, max_lr, final, total_steps, pct_start, anneal_strategy, three_phase)
+    return _stepped(
+        "one_cycle",
+        lambda step: one_cycle_at(step, initial, max_lr, final, total_steps, pct_start, anneal_strategy, three_phase),
+    )
 
 
 def one_cycle_momentum(
@@ -314,8 +353,11 @@ def one_cycle_momentum(
     _check_one_cycle("one_cycle_momentum", total_steps, pct_start, anneal_strategy)
     _check_in("one_cycle_momentum", "base_momentum", base_momentum, 0, 1)
     _check_in("one_cycle_momentum", "max_momentum", max_momentum, 0, 1)
-    return lambda step: one_cycle_at(
-        step, max_momentum, base_momentum, max_momentum, total_steps, pct_start, anneal_strategy, three_phase
+    return _stepped(
+        "one_cycle_momentum",
+        lambda step: one_cycle_at(
+            step, max_momentum, base_momentum, max_momentum, total_steps, pct_start, anneal_strategy, three_phase
+        ),
     )
 
 
@@ -340,6 +382,14 @@ def cyclic_at(
     The triangle rises 0 -> 1 over step_size_up steps and falls back over step_size_down. With base and
     peak swapped this is the momentum cycle (momentum falls while the lr rises).
     """
+    if type(step) is not int or step < 0:
+        _check_step("cyclic_at", step)
+    if not (step_size_up > 0 and step_size_down > 0):  # also False for NaN
+        positive("cyclic_at", "step_size_up", step_size_up)
+        positive("cyclic_at", "step_size_down", step_size_down)
+    if not callable(scale_fn) or scale_mode not in ("cycle", "iterations"):
+        _check(callable(scale_fn), "cyclic_at", "scale_fn", scale_fn, "a callable x -> factor")
+        _check_choice("cyclic_at", "scale_mode", scale_mode, ("cycle", "iterations"))
     total = step_size_up + step_size_down
     ratio = step_size_up / total
     cycle = math.floor(1 + step / total)
@@ -379,7 +429,9 @@ def cyclic(
     down = step_size_up if step_size_down is None else step_size_down
     positive("cyclic", "step_size_down", down)
     fn, fn_mode = cyclic_scale("cyclic", mode, gamma, scale_fn, scale_mode)
-    return lambda step: cyclic_at(step, base_lr, max_lr, float(step_size_up), float(down), fn, fn_mode)
+    return _stepped(
+        "cyclic", lambda step: cyclic_at(step, base_lr, max_lr, float(step_size_up), float(down), fn, fn_mode)
+    )
 
 
 # --- composition ---
@@ -387,6 +439,11 @@ def cyclic(
 
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     """Run schedules[i] from boundaries[i-1] on; each later schedule sees ``step - boundary`` (optax semantics)."""
+    if not isinstance(schedules, Sequence) or not isinstance(boundaries, Sequence):
+        raise ArgumentTypeError(
+            f"join_schedules: schedules and boundaries must be lists, got {type(schedules).__name__} and "
+            f"{type(boundaries).__name__}"
+        )
     _check(len(schedules) >= 1, "join_schedules", "schedules", schedules, "a non-empty sequence")
     _check(
         len(boundaries) == len(schedules) - 1,
@@ -404,4 +461,4 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
         i = bisect.bisect_right(boundaries, step)
         return schedules[i](step - offsets[i])
 
-    return schedule
+    return _stepped("join_schedules", schedule)

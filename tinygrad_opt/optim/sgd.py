@@ -48,6 +48,11 @@ class SGD(Optimizer):
                 f"and dampening={group['dampening']!r}"
             )
 
+    def _state_spec(self, p, group):
+        """The momentum buffer is made by the first update with momentum != 0 (and is absent without)."""
+        required, optional = super()._state_spec(p, group)
+        return required, {**optional, "momentum_buffer": "tensor"}
+
     def _update(self, p, g, state, group):
         mu = group["momentum"]
         if mu:

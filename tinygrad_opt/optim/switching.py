@@ -27,11 +27,17 @@ import math
 from ..autodiff import no_grad
 from ..tensor import zeros_like
 from .adam import ADAM_RULES, moment_state, update_moments
-from .optimizer import Optimizer, positive
+from .optimizer import Optimizer, check_grads, nonnegative, one_of, optional, positive
 
 
 class SWATS(Optimizer):
-    rules = {**ADAM_RULES, "switch_eps": positive}
+    rules = {
+        **ADAM_RULES,
+        "switch_eps": positive,
+        "phase": one_of("adam", "sgd"),  # the state of the switch (a loaded group is checked too)
+        "sgd_lr": optional(nonnegative),
+        "step": nonnegative,
+    }
 
     def __init__(
         self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, switch_eps=1e-9, weight_decay=0.0, maximize=False
@@ -47,6 +53,7 @@ class SWATS(Optimizer):
 
     def step(self, closure=None):
         loss = self._evaluate(closure)
+        check_grads("SWATS.step", self._params())
         with no_grad():
             for group in self.param_groups:
                 live = [p for p in group["params"] if p.grad is not None]

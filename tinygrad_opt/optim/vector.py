@@ -17,12 +17,12 @@ import math
 from .. import backend
 from ..autodiff import enable_grad, keep_backward_graph, no_grad
 from ..autodiff import grad as autograd
-from ..errors import ClosureError, DeviceError, DTypeError
+from ..errors import ArgumentError, ClosureError, DeviceError, DTypeError
 from ..tensor import Tensor
 from . import flat
 from . import line_search as ls
 from .line_search import dot
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_grads
 
 
 def call_closure(name: str, closure, keep_graph: bool = False) -> Tensor:
@@ -84,7 +84,9 @@ class ParamVector:
         return packed.param
 
     def grad(self) -> Tensor:
-        """The gradient as a new flat vector (zeros for parameters without one)."""
+        """The gradient as a new flat vector (zeros for parameters without one); each gradient is checked
+        against its parameter first (shape, dtype, device)."""
+        check_grads(f"{self.name}.step", self.params)
         return self.join([p.grad for p in self.params])
 
     def split(self, vec: Tensor) -> list:
@@ -187,14 +189,17 @@ class VectorOptimizer(Optimizer):
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:
-            raise ValueError(
-                f"{type(self).__name__}: works on one concatenated parameter vector, so it takes a single parameter "
-                f"group (no per-group options); pass all parameters in one list"
+            raise ArgumentError(
+                f"{type(self).__name__}.add_param_group: works on one concatenated parameter vector, so it takes a "
+                f"single parameter group (no per-group options); pass all parameters in one list"
             )
         super().add_param_group(param_group)
 
     def _state_shape(self, p, key):
         return None
+
+    def _state_spec(self, p, group):
+        return None  # the keys depend on the method and its progress; only the values' types are checked
 
     @property
     def _vstate(self) -> dict:
