@@ -119,6 +119,7 @@ PUBLIC_MODULES = {
     "analysis": tg.analysis,
     "data": tg.data,
     "train": tg.train,
+    "strategies": tg.strategies,
     "checkpoint": tg.checkpoint,
 }
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import cases_core
 import cases_nn
 import cases_optim
+import cases_strategies
 import cases_tools
 import pytest
 from bad_input_table import public_entry_points, run_case
 
-PARTS = (cases_core, cases_nn, cases_optim, cases_tools)
+PARTS = (cases_core, cases_nn, cases_optim, cases_strategies, cases_tools)
 CASES = [c for part in PARTS for c in part.CASES]
 EXEMPT = {id(obj): why for part in PARTS for obj, why in part.EXEMPT.items()}
 
