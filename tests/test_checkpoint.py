@@ -270,3 +270,42 @@ def test_an_optimizer_of_another_kind_is_refused_before_the_model_changes(tmp_pa
     with pytest.raises(CheckpointError, match="Adam's, not SGD's"):
         load_checkpoint(path).restore(model=fresh, optimizer=optim.SGD(fresh.parameters(), lr=0.1))
     _assert_same(before, _weights(fresh))
+
+
+def test_bad_paths_and_objects_are_rejected_before_the_old_file_is_touched(tmp_path):
+    path = tmp_path / "last.safetensors"
+    save_checkpoint(path, model=_mlp(), epoch=1)
+    before = path.read_bytes()
+    for call, error, match in (
+        (
+            lambda: save_checkpoint(path, model=object()),
+            tg.ArgumentTypeError,
+            "save_checkpoint: model must be a Module",
+        ),
+        (lambda: save_checkpoint(path, optimizer=3), tg.ArgumentTypeError, "optimizer must be an Optimizer"),
+        (lambda: save_checkpoint(path, rng="yes"), tg.ArgumentTypeError, "rng must be True or False"),
+        (lambda: save_checkpoint(None), tg.ArgumentTypeError, "path must be a file path"),
+        (lambda: save_checkpoint(tmp_path), CheckpointError, "is a directory"),
+        (lambda: save_checkpoint(tmp_path / "no" / "x.safetensors"), CheckpointError, "does not exist"),
+        (lambda: load_checkpoint(tmp_path), CheckpointError, "is a directory"),
+        (lambda: load_checkpoint(3), tg.ArgumentTypeError, "load_checkpoint: path"),
+    ):
+        with pytest.raises(error, match=match):
+            call()
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["last.safetensors"]
+    with pytest.raises(FileNotFoundError):  # a missing file stays the OSError that open() raises
+        load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def test_restore_into_objects_without_state_dicts_changes_nothing(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    model = _mlp()
+    opt = optim.Adam(model.parameters())
+    save_checkpoint(path, model=model, optimizer=opt)
+    fresh = _mlp()
+    before = _weights(fresh)
+    with pytest.raises(tg.ArgumentTypeError, match="Checkpoint.restore: optimizer must be an Optimizer"):
+        load_checkpoint(path).restore(model=fresh, optimizer=object())
+    with pytest.raises(tg.ArgumentTypeError, match="Checkpoint.restore: rng must be True or False"):
+        load_checkpoint(path).restore(model=fresh, rng=1)
+    _assert_same(before, _weights(fresh))

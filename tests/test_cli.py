@@ -66,6 +66,9 @@ BAD = [
     (["--batch-size", "0"], "--batch-size: must be an integer >= 1"),
     (["--device", "tpu"], "--device: unknown device 'tpu'"),
     (["--resume"], "--resume: needs --checkpoint-dir"),
+    (["--device", ""], "--device: unknown device ''"),
+    (["--seed", "-1"], "--seed: must be an integer >= 0"),
+    (["--plot", "/nonexistent-dir/curves.png"], "--plot: '/nonexistent-dir' does not exist"),
 ]
 
 
@@ -103,3 +106,37 @@ def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path):
     resumed = subprocess.run(_train(ckpt, extra=(*args, "--resume")), capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout == straight.stdout
+
+
+def test_bad_arguments_are_found_before_training_and_leave_the_default_device_alone(capsys, tmp_path):
+    """In-process: a bad --plot or --checkpoint-dir stops the run before the first epoch (nothing is
+    printed on stdout, nothing is written), and main() restores the default device it changed."""
+    import tinygrad_opt as tg
+
+    before = tg.get_default_device()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for args, option in (
+        (["--plot", str(blocker / "curves.png")], "--plot"),
+        (["--checkpoint-dir", str(blocker)], "--checkpoint-dir"),
+        (["--model", "cnn", "--data", "mnist1d"], "--model"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            main(["train", "--device", "cpu", *args])
+        captured = capsys.readouterr()
+        assert info.value.code == 2 and captured.out == ""
+        assert captured.err.count("\n") == 1 and f"error: {option}: " in captured.err
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]
+    assert main(["tour", "--device", "cpu"]) == 0
+    assert tg.get_default_device() == before
+
+
+def test_resuming_a_checkpoint_of_another_optimizer_is_one_line_naming_resume(capsys, tmp_path):
+    ckpt = str(tmp_path / "run")
+    assert main(["train", "--epochs", "1", "--optimizer", "adam", "--checkpoint-dir", ckpt, "--quiet"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--epochs", "2", "--optimizer", "sgd", "--checkpoint-dir", ckpt, "--resume", "--quiet"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "error: --resume: " in err and "the optimizer state is Adam's, not SGD's" in err

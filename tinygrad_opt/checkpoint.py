@@ -31,7 +31,7 @@ import safetensors
 import safetensors.numpy
 
 from . import backend
-from .errors import CheckpointError, TinygradOptError
+from .errors import ArgumentTypeError, CheckpointError, TinygradOptError
 from .tensor import Tensor
 
 FORMAT = "tinygrad_opt.checkpoint"
@@ -43,6 +43,36 @@ SECTION_PREFIXES = ("optimizer.", "scheduler.", "history.", "extra.")
 
 def _error(path, problem: str, fix: str) -> CheckpointError:
     return CheckpointError(f"{path}: {problem}; {fix}")
+
+
+def _check_path(where: str, path, writing: bool) -> str:
+    """``path`` as a str: a str/PathLike naming a file (not a directory); for writing, in an existing
+    directory. Checked before any file is opened."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"{where}: path must be a file path (str or os.PathLike), got {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise CheckpointError(f"{where}: path {path!r} is not a file name; pass e.g. 'run/last.safetensors'")
+    if os.path.isdir(path):
+        raise CheckpointError(
+            f"{where}: {path} is a directory; pass a file path such as {os.path.join(path, 'last.safetensors')}"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if writing and not os.path.isdir(directory):
+        raise CheckpointError(f"{where}: {path}: the directory {directory} does not exist; create it first")
+    return path
+
+
+def _check_stateful(where: str, name: str, obj, methods=("state_dict",)) -> None:
+    if obj is not None and not all(callable(getattr(obj, m, None)) for m in methods):
+        want = {"model": "a Module", "optimizer": "an Optimizer", "scheduler": "an LR scheduler"}[name]
+        public = " and ".join(f"{m}()" for m in methods if not m.startswith("_"))
+        raise ArgumentTypeError(f"{where}: {name} must be {want} (with {public}), got {type(obj).__name__}")
+
+
+def _check_flag(where: str, name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{where}: {name} must be True or False, got {value!r}")
 
 
 # --------------------------------------------------------------------------- value <-> JSON + tensors
@@ -58,7 +88,7 @@ def _encode(value, name: str, tensors: dict):
         return value if math.isfinite(value) else {"$float": repr(value)}
     if isinstance(value, Tensor) or backend.is_array(value):
         if name in tensors:
-            raise ValueError(f"save_checkpoint: two arrays would both be stored as {name!r}; rename one")
+            raise CheckpointError(f"save_checkpoint: two arrays would both be stored as {name!r}; rename one")
         host = value.numpy() if isinstance(value, Tensor) else backend.to_numpy(value)
         tensors[name] = np.ascontiguousarray(host)
         return {"$tensor": name}
@@ -70,7 +100,7 @@ def _encode(value, name: str, tensors: dict):
         if all(isinstance(k, str) and not k.startswith("$") for k in value):
             return {k: _encode(v, f"{name}.{k}", tensors) for k, v in value.items()}
         return {"$dict": [[_encode(k, name, {}), _encode(v, f"{name}.{k}", tensors)] for k, v in value.items()]}
-    raise TypeError(
+    raise ArgumentTypeError(
         f"save_checkpoint: {name} is a {type(value).__name__}; a checkpoint stores None, bools, numbers, "
         "strings, lists, tuples, dicts and arrays"
     )
@@ -126,6 +156,12 @@ def save_checkpoint(
     numbers, strings, lists, tuples, dicts, arrays)."""
     from . import __version__
 
+    where = "save_checkpoint"
+    path = _check_path(where, path, writing=True)
+    _check_stateful(where, "model", model)
+    _check_stateful(where, "optimizer", optimizer)
+    _check_stateful(where, "scheduler", scheduler)
+    _check_flag(where, "rng", rng)
     tensors: dict = {}
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "library_version": __version__, "model": None}
     if model is not None:
@@ -143,7 +179,7 @@ def save_checkpoint(
     doc["extra"] = _encode(extra, "extra", tensors)
     doc["rng"] = _rng_state() if rng else None
     metadata = {METADATA_KEY: json.dumps(doc, allow_nan=False, separators=(",", ":"))}
-    _atomic_write(os.fspath(path), safetensors.numpy.save(tensors, metadata=metadata))
+    _atomic_write(path, safetensors.numpy.save(tensors, metadata=metadata))
 
 
 def _atomic_write(path: str, data: bytes) -> None:
@@ -240,8 +276,9 @@ def _section(doc: dict, name: str, tensors: dict):
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint`` (nothing is applied; see ``Checkpoint.restore``).
 
-    Raises CheckpointError for a truncated, foreign or newer-format file."""
-    path = os.fspath(path)
+    Raises CheckpointError for a truncated, foreign or newer-format file or a directory, and
+    FileNotFoundError when there is no file."""
+    path = _check_path("load_checkpoint", path, writing=False)
     with open(path, "rb") as f:
         data = f.read()
     doc = _read_document(path, data)
@@ -295,6 +332,11 @@ class Checkpoint:
 
         Everything is validated before anything changes: on a CheckpointError the model, optimizer,
         scheduler and generator are exactly as they were."""
+        where = "Checkpoint.restore"
+        _check_stateful(where, "model", model, ("state_dict", "load_state_dict"))
+        _check_stateful(where, "optimizer", optimizer, ("state_dict", "load_state_dict", "_checked_state"))
+        _check_stateful(where, "scheduler", scheduler, ("state_dict", "load_state_dict", "_check_state"))
+        _check_flag(where, "rng", rng)
         if model is not None:
             self._check_model(model)
         if optimizer is not None:
@@ -341,7 +383,9 @@ class Checkpoint:
             )
         if saved_class != name:
             raise _error(
-                self.path, f"the {section} state is {saved_class}'s, not {name}'s", f"restore into a {saved_class}"
+                self.path,
+                f"the {section} state is {saved_class}'s, not {name}'s",
+                f"restore it into a new {saved_class}(...)",
             )
         try:
             validate(state)

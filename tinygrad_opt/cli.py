@@ -11,8 +11,10 @@ one line on stderr naming the option and exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import inspect
 import math
+import os
 import sys
 
 import numpy as np
@@ -120,6 +122,16 @@ def _positive_int(value):
     return number
 
 
+def _seed(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value!r}")
+    return number
+
+
 def _positive_float(value):
     try:
         number = float(value)
@@ -133,7 +145,7 @@ def _positive_float(value):
 def build_model(kind: str, data: str):
     if data == "mnist1d":
         if kind == "cnn":
-            raise ValueError("--model: cnn is built for the 8×8 digits; use --model mlp with --data mnist1d")
+            raise tg.ArgumentError("--model: cnn is built for the 8×8 digits; use --model mlp with --data mnist1d")
         return nn.Sequential(nn.Linear(40, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     if kind == "cnn":
         return nn.Sequential(
@@ -229,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=None, help="default: 10 (mlp), 20 (cnn)")
     train.add_argument("--batch-size", type=_positive_int, default=64)
     train.add_argument("--device", default=None, help="cpu or cuda (default: $TINYGRAD_OPT_DEVICE or cpu)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--checkpoint-dir", default=None, help="write last/best checkpoints here every epoch")
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
     train.add_argument("--plot", default=None, help="save the loss/accuracy curves to this PNG")
@@ -239,29 +251,89 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _writable_parent(path: str) -> str | None:
+    """Why ``path`` (a file or directory to be created) cannot be written, or None."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(directory):  # makedirs creates the missing part: the first existing one counts
+        directory = os.path.dirname(directory)
+    if not os.path.isdir(directory):
+        return f"{directory!r} is a file, not a directory"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"the directory {directory!r} is not writable"
+    return None
+
+
+def _check_train_args(args) -> tuple[str, str] | None:
+    """(option, problem) for the first bad combination of ``train`` arguments, checked before anything runs."""
+    if args.resume and not args.checkpoint_dir:
+        return "--resume", "needs --checkpoint-dir (the directory holding last.safetensors)"
+    if args.checkpoint_dir is not None:
+        if not args.checkpoint_dir.strip():
+            return "--checkpoint-dir", "is empty; pass a directory (it is created if missing)"
+        if os.path.exists(args.checkpoint_dir) and not os.path.isdir(args.checkpoint_dir):
+            return "--checkpoint-dir", f"{args.checkpoint_dir!r} is a file, not a directory"
+        problem = _writable_parent(os.path.join(args.checkpoint_dir, "last.safetensors"))
+        if problem:
+            return "--checkpoint-dir", problem
+    if args.plot is not None:
+        if not args.plot.endswith(".png"):
+            return "--plot", f"expects a .png path, got {args.plot!r}"
+        if os.path.isdir(args.plot):
+            return "--plot", f"{args.plot!r} is a directory; pass a file such as curves.png"
+        directory = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(directory):
+            what = "is a file, not a directory" if os.path.exists(directory) else "does not exist; create it first"
+            return "--plot", f"{directory!r} {what}"
+        if not os.access(directory, os.W_OK | os.X_OK):
+            return "--plot", f"the directory {directory!r} is not writable"
+    if args.data == "mnist1d":
+        if args.model == "cnn":
+            return "--model", "cnn is built for the 8×8 digits; use --model mlp with --data mnist1d"
+        if importlib.util.find_spec("mnist1d") is None:
+            return "--data", "mnist1d needs the 'mnist1d' package; pip install 'tinygrad_opt[mnist1d]'"
+    return None
+
+
 def main(argv=None) -> int:
+    """Run the command line; returns the exit code (bad arguments: one line on stderr, SystemExit(2)).
+    Every argument is checked before anything runs; the default device is restored on return."""
     top = parser()
     args = top.parse_args(argv)
     if args.command is None:
         top.print_help()
         return 0
     sub = top._subparsers._group_actions[0].choices[args.command]
-    if args.device:
+    if args.device is not None:
         try:
-            tg.set_default_device(args.device)
-        except tg.DeviceError as exc:  # unknown device, or CUDA without CuPy/GPU: one line, exit 2
+            tg.backend.parse_device(args.device)  # '' and unknown names: before any other check
+        except tg.DeviceError as exc:
             sub.error(f"--device: {exc}")
-    if args.command == "tour":
-        print(f"tinygrad_opt {tg.__version__} on {tg.get_default_device()}")
-        return _tour(args, print)
-    if args.resume and not args.checkpoint_dir:
-        sub.error("--resume: needs --checkpoint-dir (the directory holding last.safetensors)")
-    if args.plot and not args.plot.endswith(".png"):
-        sub.error(f"--plot: expects a .png path, got {args.plot!r}")
+    problem = _check_train_args(args) if args.command == "train" else None
+    if problem:
+        sub.error(f"{problem[0]}: {problem[1]}")
+    previous = tg.get_default_device()
+    try:
+        if args.device is not None:
+            try:
+                tg.set_default_device(args.device)
+            except tg.DeviceError as exc:  # CUDA without CuPy/GPU, or no such GPU: one line, exit 2
+                sub.error(f"--device: {exc}")
+        if args.command == "tour":
+            print(f"tinygrad_opt {tg.__version__} on {tg.get_default_device()}")
+            return _tour(args, print)
+        return _train(args, sub)
+    finally:
+        tg.set_default_device(previous)
+
+
+def _train(args, sub) -> int:
     out = (lambda line: None) if args.quiet else print
     out(f"tinygrad_opt {tg.__version__} on {tg.get_default_device()}")
     try:
         accuracy = run_train(args, out)
+    except tg.CheckpointError as exc:  # a checkpoint in --checkpoint-dir that does not fit these arguments
+        option = "--resume" if args.resume else "--checkpoint-dir"
+        sub.error(f"{option}: {str(exc).splitlines()[0]}")
     except (ValueError, tg.TinygradOptError, ImportError) as exc:
         sub.error(str(exc).splitlines()[0])
     if args.quiet:

@@ -473,3 +473,52 @@ def test_only_scalars_come_to_the_host_one_copy_per_lanczos_step_and_one_per_tra
     assert lanczos_run.to_host == 20 + 1  # (α, β) per step, ‖v‖ of the start
     assert (trace_run.to_host, diagonal_run.to_host) == (1, 0)
     assert lanczos_run.to_device == trace_run.to_device == diagonal_run.to_device == 0
+
+
+@pytest.mark.parametrize("name", ["hessian_eigenvalues", "condition_number", "hutchinson_trace", "optimal_step"])
+def test_a_non_finite_loss_is_a_curvature_error_not_a_number(name):
+    """A NaN loss makes every HVP NaN: the tools say so instead of returning NaN (or inf for κ)."""
+    with pytest.raises(tg.CurvatureError, match=f"{name}: .*not finite") as info:
+        FUNCTIONS[name](lambda ps: (ps[0] ** 2).sum() * float("nan"), _point(1.0, 2.0))
+    assert isinstance(info.value, ArithmeticError)
+
+
+def test_seeds_tolerances_and_flags_are_checked_before_any_hvp():
+    f, p = (lambda ps: (ps[0] ** 2).sum()), _point(1.0, 2.0)
+    with pytest.raises(tg.ArgumentError, match="hessian_eigenvalues: seed must be an int >= 0"):
+        analysis.hessian_eigenvalues(f, p, seed=-1)
+    with pytest.raises(tg.ArgumentTypeError, match="hutchinson_trace: seed"):
+        analysis.hutchinson_trace(f, p, seed="a")
+    with pytest.raises(HyperparameterError, match="tol must be a positive finite number below 1"):
+        analysis.condition_number(f, p, tol=1.0)
+    with pytest.raises(tg.ArgumentTypeError, match="return_eigenvectors must be True or False"):
+        analysis.hessian_eigenvalues(f, p, return_eigenvectors="yes")
+    with pytest.raises(HyperparameterError, match="classify_critical_point: grad_tol"):
+        analysis.classify_critical_point(f, _point(0.0, 0.0), grad_tol=float("nan"))
+    with pytest.raises(ShapeError, match=r"spectral_density: grid must be a 1-D array"):
+        analysis.spectral_density(f, p, grid=np.zeros((2, 2)))
+    with pytest.raises(tg.ArgumentError, match="taylor_prediction: eps must be finite"):
+        analysis.taylor_prediction(f, p, [0.1, float("inf")])
+    assert analysis.classify_critical_point(f, _point(0.0, 0.0), grad_tol=math.inf) == "minimum"
+
+
+def test_hvp_operator_blocks_and_flat_vectors_are_checked(mlp):
+    op = analysis.hvp_operator(mlp.loss_fn, mlp.params)
+    with pytest.raises(tg.AxisError, match=r"HVPOperator.block: parameter index 4 is out of range for 4 parameters"):
+        op.block(4, tg.zeros(2))
+    with pytest.raises(ShapeError, match=r"HVPOperator.block: v has shape \(3,\), parameter 1 has shape \(4,\)"):
+        op.block(1, tg.zeros(3))
+    with pytest.raises(ShapeError, match=rf"flat vector must have shape \({op.numel},\)"):
+        op.matvec(tg.zeros(op.numel + 1))
+    v = tg.tensor(np.arange(4.0), dtype=mlp.params[1].dtype)
+    np.testing.assert_allclose(op.block(-3, v).numpy(), op.block(1, v).numpy())
+
+
+@pytest.mark.parametrize("which", ["LA", "SA"])
+def test_power_iteration_finds_a_repeated_eigenvalue_without_a_false_convergence_warning(which, recwarn):
+    """H = 2I: after the shift, the operator is ~0; its residual is measured against ‖H‖ = 2, not |μ| ≈ 0."""
+    values = analysis.hessian_eigenvalues(
+        lambda ps: (ps[0] ** 2).sum(), _point(1.0, 2.0, 3.0), k=3, method="power", which=which, seed=0
+    )
+    np.testing.assert_allclose(values, [2.0, 2.0, 2.0], rtol=1e-12)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

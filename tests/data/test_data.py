@@ -335,3 +335,64 @@ def test_load_mnist1d_with_the_real_package():
     pytest.importorskip("mnist1d")
     x, y = load_mnist1d("train", num_samples=200)
     assert x.shape == (160, 40) and y.dtype == np.int64 and set(y.numpy().tolist()) <= set(range(10))
+
+
+def test_a_failed_load_state_dict_changes_nothing_and_the_loader_resumes_as_before():
+    """Every part of the state is checked before any is applied: after a rejected state the loader
+    yields exactly the batches it would have yielded."""
+    ds, _ = _toy(8)
+    loader, reference = (
+        DataLoader(ds, batch_size=2, shuffle=True, seed=5),
+        DataLoader(ds, batch_size=2, shuffle=True, seed=5),
+    )
+    for bad in (
+        {"epoch": 3, "batches_done": 9, "seed": 5},  # past the end of a 4-batch epoch
+        {"epoch": 3, "batches_done": 1, "seed": -1},
+        {"epoch": 3, "batches_done": 1},
+        {"epoch": 3, "batches_done": 1, "seed": 5, "extra": 0},
+    ):
+        with pytest.raises(tg.StateDictError, match="DataLoader.load_state_dict") as info:
+            loader.load_state_dict(bad)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    assert loader.state_dict() == reference.state_dict()
+    assert _ids(loader) == _ids(reference)
+
+
+def test_dataset_indices_out_of_range_are_axis_errors():
+    ds, x = _toy(4)
+    for index in (4, -5, np.array([0, 4]), [1, -5]):
+        with pytest.raises(tg.AxisError, match="TensorDataset: index -?[45] is out of range for 4 examples") as info:
+            ds[index]
+        assert isinstance(info.value, IndexError)
+    np.testing.assert_array_equal(ds[-1][0].numpy(), x[3])
+    np.testing.assert_array_equal(ds[np.array([3, -4])][0].numpy(), x[[3, 0]])
+
+
+def test_standardize_rejects_non_finite_training_data_without_warnings():
+    train = np.array([[1.0, np.inf], [2.0, 3.0]])
+    with (
+        np.errstate(all="raise"),
+        pytest.raises(tg.ArgumentError, match=r"standardize: train_x holds NaN or inf \(feature 1"),
+    ):
+        standardize(train)
+    with pytest.raises(HyperparameterError, match="eps must be a finite number > 0"):
+        standardize(train[:, :1], eps=0.0)
+
+
+def test_standardize_promotes_integer_input_instead_of_truncating():
+    scaler = standardize(np.array([[0.0], [4.0]], dtype=np.float32))  # mean 2, std 2
+    out = scaler(np.array([[1], [3]]))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.array([[-0.5], [0.5]], dtype=np.float32))
+    t = scaler(tg.tensor([[1], [3]]))
+    assert t.dtype == np.float32 and t.numpy().tolist() == [[-0.5], [0.5]]
+
+
+def test_data_set_loaders_check_their_arguments_before_reading():
+    with pytest.raises(tg.DTypeError, match="load_digits: dtype int32"):
+        load_digits(dtype=np.int32)
+    assert load_digits("val", dtype=np.int32, normalize=False)[0].numpy().max() == 16
+    with pytest.raises(tg.ArgumentTypeError, match="load_digits: normalize"):
+        load_digits(normalize="yes")
+    with pytest.raises(tg.DeviceError, match="load_digits: unknown device ''"):
+        load_digits(device="")

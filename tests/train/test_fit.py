@@ -9,7 +9,7 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import nn
 from tinygrad_opt.data import DataLoader, TensorDataset, load_digits
-from tinygrad_opt.errors import HyperparameterError
+from tinygrad_opt.errors import ArgumentTypeError, ClosureError, HyperparameterError
 from tinygrad_opt.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 from tinygrad_opt.train import BEST, LAST, Callback, EarlyStopping, Trainer, fit, needs_closure, plot_history
 
@@ -255,23 +255,42 @@ def test_regularizer_is_added_to_training_loss(device):
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"epochs": 0}, "fit: epochs"),
-        ({"epochs": 2.5}, "fit: epochs"),
-        ({"epochs": 1, "resume": True}, "fit: resume"),
-        ({"epochs": 1, "metric": "f1"}, "fit: metric"),
-        ({"epochs": 1, "scheduler_interval": "step"}, "fit: scheduler_interval"),
-        ({"epochs": 1, "regularizers": [3]}, r"fit: regularizers\[0\]"),
-        ({"epochs": 1, "monitor": "val_loss"}, "fit: monitor"),
-        ({"epochs": 1, "loss_fn": None}, "fit: loss_fn"),
+        ({"epochs": 0}, HyperparameterError, "fit: epochs"),
+        ({"epochs": 2.5}, ArgumentTypeError, "fit: epochs"),
+        ({"epochs": 1, "resume": True}, HyperparameterError, "fit: resume"),
+        ({"epochs": 1, "metric": "f1"}, HyperparameterError, "fit: metric"),
+        ({"epochs": 1, "scheduler_interval": "step"}, HyperparameterError, "fit: scheduler_interval"),
+        ({"epochs": 1, "regularizers": [3]}, ArgumentTypeError, r"fit: regularizers\[0\]"),
+        ({"epochs": 1, "monitor": "val_loss"}, HyperparameterError, "fit: monitor"),
+        ({"epochs": 1, "loss_fn": None}, ArgumentTypeError, "fit: loss_fn"),
+        ({"epochs": 1, "callbacks": EarlyStopping()}, ArgumentTypeError, r"fit: callbacks must be a list"),
+        ({"epochs": 1, "shuffle": True}, ArgumentTypeError, "fit: unknown option 'shuffle'"),
     ],
 )
-def test_bad_arguments_name_fit(kwargs, match):
+def test_bad_arguments_name_fit(kwargs, error, match):
+    """Values out of range are HyperparameterError (a ValueError); wrong types (a float epoch count, a
+    non-callable loss) are ArgumentTypeError (a TypeError), as Python's own calls raise."""
     model = mlp()
     train, _ = loaders(n_train=32)
-    with pytest.raises(HyperparameterError, match=match):
+    with pytest.raises(error, match=match):
         fit(model, tg.optim.SGD(model.parameters(), lr=0.1), train, progress=False, **kwargs)
+
+
+def test_trainer_names_itself_and_a_non_scalar_loss_is_a_closure_error():
+    model = mlp()
+    train, _ = loaders(n_train=32)
+    with pytest.raises(ArgumentTypeError, match="Trainer: model must be a Module, got None"):
+        Trainer(None, tg.optim.SGD(model.parameters(), lr=0.1))
+    trainer = Trainer(model, tg.optim.SGD(model.parameters(), lr=0.1), loss_fn=lambda out, y: out, progress=False)
+    with pytest.raises(HyperparameterError, match="Trainer.fit: epochs must be an integer >= 1, got 0"):
+        trainer.fit(train, epochs=0)
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    with pytest.raises(ClosureError, match=r"Trainer.fit: loss_fn\(output, target\) returned a Tensor of shape"):
+        trainer.fit(train, epochs=1)
+    for k, v in model.state_dict().items():  # rejected before backward and step: the weights are untouched
+        np.testing.assert_array_equal(v.numpy(), before[k])
 
 
 def test_plot_history(tmp_path):

@@ -11,12 +11,24 @@ in ``lanczos.py`` work on, and restricts H to one parameter's diagonal block H_i
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from .. import autodiff, backend
-from ..errors import ClosureError, DeviceError, DTypeError, GraphError, HyperparameterError, ShapeError
+from ..errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    AxisError,
+    ClosureError,
+    CurvatureError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    HyperparameterError,
+    ShapeError,
+)
 from ..tensor import Tensor, concatenate, randint, stack, zeros_like
 
 
@@ -47,7 +59,18 @@ class HVPOperator:
     def block(self, i: int, v: Tensor) -> Tensor:
         """H_ii v: the diagonal block of parameter i times v (shaped like it). Only g_i is swept back:
         (H [0, …, v, …, 0])_i = ∂(g_i · v)/∂θ_i."""
-        vs = [None] * len(self.params)
+        n = len(self.params)
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise ArgumentTypeError(f"HVPOperator.block: i must be a parameter index (int), got {i!r}")
+        if not -n <= i < n:
+            raise AxisError(
+                f"HVPOperator.block: parameter index {i} is out of range for {n} parameters (valid {-n}..{n - 1})"
+            )
+        i = int(i) % n
+        if not isinstance(v, Tensor) or v.shape != self.params[i].shape:
+            got = v.shape if isinstance(v, Tensor) else type(v).__name__
+            raise ShapeError(f"HVPOperator.block: v has shape {got}, parameter {i} has shape {self.params[i].shape}")
+        vs = [None] * n
         vs[i] = v
         return self._product(vs, [i])[0]
 
@@ -69,6 +92,11 @@ class HVPOperator:
 
     def unflatten(self, flat: Tensor) -> list:
         """Per-parameter tensors (their shapes and dtypes) from a flat vector."""
+        if not isinstance(flat, Tensor) or flat.shape != (self.numel,):
+            got = flat.shape if isinstance(flat, Tensor) else type(flat).__name__
+            raise ShapeError(
+                f"HVPOperator: a flat vector must have shape ({self.numel},) (all parameters concatenated), got {got}"
+            )
         out, start = [], 0
         for p, n in zip(self.params, self.sizes):
             out.append(flat[start : start + n].reshape(p.shape).astype(p.dtype))
@@ -112,15 +140,21 @@ def build_operator(where: str, loss_fn, params) -> HVPOperator:
 def check_params(where: str, params) -> list:
     """``params`` as a list of float Tensors that require grad, all on one device."""
     if isinstance(params, Tensor):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{where}: params must be a list of Tensors, got one Tensor; pass [x] (and index it in loss_fn)"
+        )
+    if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise ArgumentTypeError(
+            f"{where}: params must be a list of Tensors, got {type(params).__name__}; pass list(model.parameters())"
         )
     params = list(params)
     if not params:
         raise ShapeError(f"{where}: params is empty; pass the tensors to differentiate, e.g. list(model.parameters())")
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise TypeError(f"{where}: params[{i}] is a {type(p).__name__}, not a Tensor; pass a list of Tensors")
+            raise ArgumentTypeError(
+                f"{where}: params[{i}] is a {type(p).__name__}, not a Tensor; pass a list of Tensors"
+            )
         if p.dtype.kind != "f":
             raise DTypeError(f"{where}: params[{i}] has dtype {p.dtype}; the Hessian needs float parameters")
         if not p.requires_grad:
@@ -152,6 +186,34 @@ def check_positive_int(where: str, name: str, value) -> int:
     return int(value)
 
 
+class NonFinite(ArithmeticError):
+    """Internal: a host scalar of an HVP (αⱼ, βⱼ, vᵀHv, gᵀHg) is NaN or inf; the public function turns
+    it into ``not_finite(where)``."""
+
+
+def not_finite(where: str) -> CurvatureError:
+    return CurvatureError(
+        f"{where}: the loss, its gradient or the Hessian-vector products are not finite (NaN or inf) at params; "
+        "evaluate where the loss is finite and twice differentiable (check the data and parameters for NaN/inf)"
+    )
+
+
+def check_finite(where: str, *values: float) -> None:
+    """Host scalars that must be finite (they are already on the host: no extra sync)."""
+    if not all(math.isfinite(v) for v in values):
+        raise not_finite(where)
+
+
+def check_seed(where: str, seed) -> None:
+    """None (the device's default generator) or an int >= 0."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ArgumentTypeError(f"{where}: seed must be an int >= 0 or None, got {seed!r}")
+    if seed < 0:
+        raise ArgumentError(f"{where}: seed must be an int >= 0 or None, got {seed}")
+
+
 def check_k(where: str, k, n: int, what: str = "the number of parameters") -> int:
     k = check_positive_int(where, "k", k)
     if k > n:
@@ -160,13 +222,14 @@ def check_k(where: str, k, n: int, what: str = "the number of parameters") -> in
 
 
 def check_choice(where: str, name: str, value, choices) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise HyperparameterError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
 
-def generator_for(seed, device: str) -> backend.Generator:
+def generator_for(seed, device: str, where: str = "analysis") -> backend.Generator:
     """A fresh generator on ``device`` for an int seed; the device's default generator for None."""
+    check_seed(where, seed)
     return backend.default_generator(device) if seed is None else backend.Generator(seed, device)
 
 

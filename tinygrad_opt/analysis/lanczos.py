@@ -6,12 +6,13 @@ host, where the small tridiagonal eigenproblem is solved with NumPy.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from ..tensor import Tensor, randn_like, stack
-from .hessian import norm, to_host
+from .hessian import NonFinite, norm, to_host
 
 
 class Krylov(NamedTuple):
@@ -99,6 +100,8 @@ def lanczos(matvec, start: Tensor, steps: int, generator, stop=None) -> Krylov:
         alpha = (q * w).sum()
         w = _orthogonalize(w - alpha * q, basis)
         alpha, beta = to_host(alpha, (w * w).sum())
+        if not (math.isfinite(alpha) and math.isfinite(beta)):
+            raise NonFinite
         beta **= 0.5
         scale = max(scale, abs(alpha), beta)
         if beta <= breakdown * scale:  # the space so far is invariant: the rest starts a new block
@@ -119,13 +122,14 @@ def lanczos(matvec, start: Tensor, steps: int, generator, stop=None) -> Krylov:
 def ritz_vectors(krylov: Krylov, index) -> list:
     """The Ritz vectors Q y for the Ritz values ``krylov.theta[index]``, as flat Tensors."""
     q = stack(krylov.basis)
-    y = Tensor(np.ascontiguousarray(krylov.y[:, index].T), dtype=q.dtype, device=q.device)
+    y = Tensor(np.ascontiguousarray(krylov.y[:, index].T), dtype=q.dtype, device=q.device, copy=False)
     return list(y @ q)
 
 
-def power_iteration(matvec, start: Tensor, max_iter: int, tol: float):
+def power_iteration(matvec, start: Tensor, max_iter: int, tol: float, scale: float = 0.0):
     """Dominant eigenpair: u ← A u / ‖A u‖, μ = uᵀ A u (the Rayleigh quotient), until the residual
-    ‖A u − μ u‖ ≤ tol |μ|. Returns (μ, u, converged)."""
+    ‖A u − μ u‖ ≤ tol · max(|μ|, scale) (``scale``: the spectral radius of the unshifted operator, so a
+    shifted operator whose dominant eigenvalue is ~0 still converges). Returns (μ, u, converged)."""
     u = start / norm(start)
     mu = 0.0
     for _ in range(max_iter):
@@ -133,7 +137,9 @@ def power_iteration(matvec, start: Tensor, max_iter: int, tol: float):
         mu = (u * w).sum()
         r = w - mu * u
         mu, rr, ww = to_host(mu, (r * r).sum(), (w * w).sum())
-        if rr**0.5 <= tol * abs(mu):
+        if not (math.isfinite(mu) and math.isfinite(rr) and math.isfinite(ww)):
+            raise NonFinite
+        if rr**0.5 <= tol * max(abs(mu), scale):
             return mu, u, True
         u = w / ww**0.5
     return mu, u, False
@@ -157,7 +163,7 @@ def power_eigenpairs(matvec, start_fn, k: int, which: str, max_iter: int, tol: f
         return out
 
     while len(pairs) < k:
-        mu, u, ok = power_iteration(shifted, start_fn(), max_iter, tol)
+        mu, u, ok = power_iteration(shifted, start_fn(), max_iter, tol, abs(lam))
         pairs.append((mu + sigma, u))
         converged = converged and ok
     return [value for value, _ in pairs], [vec for _, vec in pairs], converged

@@ -13,9 +13,20 @@ import warnings
 
 import numpy as np
 
-from ..errors import HyperparameterError, NotCriticalPointError
+from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError, NotCriticalPointError, ShapeError
 from ..tensor import randn_like, zeros
-from .hessian import build_operator, check_choice, check_k, check_positive_int, generator_for, norm, rademacher_like
+from .hessian import (
+    NonFinite,
+    build_operator,
+    check_choice,
+    check_k,
+    check_positive_int,
+    check_seed,
+    generator_for,
+    norm,
+    not_finite,
+    rademacher_like,
+)
 from .lanczos import KEYS, converged, lanczos, power_eigenpairs, ritz_vectors, wanted
 
 METHODS = ("lanczos", "power")
@@ -25,8 +36,12 @@ def _tolerance(where: str, tol, dtype) -> float:
     """Relative residual tolerance; default √ε of the parameters' dtype (1.5e-8 for float64)."""
     if tol is None:
         return float(np.sqrt(np.finfo(dtype).eps))
-    if not isinstance(tol, numbers.Real) or not 0 < tol < math.inf:
-        raise HyperparameterError(f"{where}: tol must be a positive finite number, got {tol!r}")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise ArgumentTypeError(f"{where}: tol must be a number in (0, 1) or None, got {tol!r}")
+    if not 0 < tol < 1:
+        raise HyperparameterError(
+            f"{where}: tol must be a positive finite number below 1 (a relative residual), got {tol!r}"
+        )
     return float(tol)
 
 
@@ -65,6 +80,13 @@ def _eigenpairs(where, matvec, like, k, method, which, max_iter, tol, generator,
     and their eigenvectors as flat Tensors when ``vectors``."""
     n = like.numel()
     steps = _iterations(where, max_iter, method, k, n)
+    try:
+        return _eigenpairs_unchecked(where, matvec, like, k, method, which, steps, tol, generator, vectors)
+    except NonFinite:
+        raise not_finite(where) from None
+
+
+def _eigenpairs_unchecked(where, matvec, like, k, method, which, steps, tol, generator, vectors):
     if method == "lanczos":
         krylov, ok = _run_lanczos(matvec, randn_like(like, generator=generator), generator, {which: k}, steps, tol)
         picked = wanted(krylov, which, k)
@@ -101,11 +123,14 @@ def hessian_eigenvalues(
     where = "hessian_eigenvalues"
     check_choice(where, "method", method, METHODS)
     check_choice(where, "which", which, tuple(KEYS))
+    check_seed(where, seed)
+    if not isinstance(return_eigenvectors, bool):
+        raise ArgumentTypeError(f"{where}: return_eigenvectors must be True or False, got {return_eigenvectors!r}")
     op = build_operator(where, loss_fn, params)
     k = check_k(where, k, op.numel)
     tol = _tolerance(where, tol, op.dtype)
     like = zeros(op.numel, dtype=op.dtype, device=op.device)
-    gen = generator_for(seed, op.device)
+    gen = generator_for(seed, op.device, where)
     values, vecs = _eigenpairs(where, op.matvec, like, k, method, which, max_iter, tol, gen, return_eigenvectors)
     if return_eigenvectors:
         return values, [op.unflatten(v) for v in vecs]
@@ -120,11 +145,12 @@ def block_eigenvalues(loss_fn, params, k=1, method="lanczos", which="LA", max_it
     where = "block_eigenvalues"
     check_choice(where, "method", method, METHODS)
     check_choice(where, "which", which, tuple(KEYS))
+    check_seed(where, seed)
     op = build_operator(where, loss_fn, params)
     for i, p in enumerate(op.params):
         check_k(where, k, p.numel(), f"the size of params[{i}] (shape {p.shape})")
     tol = _tolerance(where, tol, op.dtype)
-    gen = generator_for(seed, op.device)
+    gen = generator_for(seed, op.device, where)
     out = []
     for i, p in enumerate(op.params):
         like = zeros(p.numel(), dtype=p.dtype, device=p.device)
@@ -136,9 +162,12 @@ def _extremes(where: str, op, max_iter, tol, seed) -> tuple[float, float]:
     """(λ_min, λ_max) from one Lanczos run, stopped when both ends have converged."""
     tol = _tolerance(where, tol, op.dtype)
     steps = _iterations(where, max_iter, "lanczos", 1, op.numel)
-    gen = generator_for(seed, op.device)
+    gen = generator_for(seed, op.device, where)
     start = randn_like(zeros(op.numel, dtype=op.dtype, device=op.device), generator=gen)
-    krylov, ok = _run_lanczos(op.matvec, start, gen, {"SA": 1, "LA": 1}, steps, tol)
+    try:
+        krylov, ok = _run_lanczos(op.matvec, start, gen, {"SA": 1, "LA": 1}, steps, tol)
+    except NonFinite:
+        raise not_finite(where) from None
     if not ok:
         _not_converged(where, "lanczos", steps, tol)
     return float(krylov.theta[0]), float(krylov.theta[-1])
@@ -148,6 +177,7 @@ def condition_number(loss_fn, params, max_iter=None, tol=None, seed=None) -> flo
     """κ = λ_max / λ_min of the Hessian (both ends from one Lanczos run). ``math.inf`` when λ_min ≤ 0:
     H is not positive definite there (a saddle, a maximum or a flat direction) and has no finite
     condition number; for a maximum, pass the negated loss."""
+    check_seed("condition_number", seed)
     lo, hi = _extremes("condition_number", build_operator("condition_number", loss_fn, params), max_iter, tol, seed)
     return hi / lo if lo > 0 else math.inf
 
@@ -163,8 +193,15 @@ def classify_critical_point(loss_fn, params, tol=None, grad_tol=1e-6, max_iter=N
     Raises ``NotCriticalPointError`` when ‖∇f‖ > grad_tol (pass ``grad_tol=math.inf`` to classify the
     curvature at any point)."""
     where = "classify_critical_point"
+    if isinstance(grad_tol, bool) or not isinstance(grad_tol, numbers.Real):
+        raise ArgumentTypeError(f"{where}: grad_tol must be a number >= 0 (math.inf allowed), got {grad_tol!r}")
+    if not grad_tol >= 0:  # NaN fails too
+        raise HyperparameterError(f"{where}: grad_tol must be a number >= 0 (math.inf allowed), got {grad_tol!r}")
+    check_seed(where, seed)
     op = build_operator(where, loss_fn, params)
     grad_norm = norm(op.flatten(op.grad))
+    if not math.isfinite(grad_norm):
+        raise not_finite(where)
     if grad_norm > grad_tol:
         raise NotCriticalPointError(
             f"{where}: the gradient norm is {grad_norm:.3g} > grad_tol={grad_tol:g}, so this is not a critical "
@@ -199,24 +236,49 @@ def spectral_density(loss_fn, params, num_probes=10, lanczos_steps=80, grid=None
     lanczos_steps = check_positive_int(where, "lanczos_steps", lanczos_steps)
     if sigma is not None and not (isinstance(sigma, numbers.Real) and 0 < sigma < math.inf):
         raise HyperparameterError(f"{where}: sigma must be a positive finite number (eigenvalue units), got {sigma!r}")
+    check_seed(where, seed)
+    if grid is not None and not isinstance(grid, numbers.Integral):
+        grid = _grid_values(where, grid)
     op = build_operator(where, loss_fn, params)
-    gen = generator_for(seed, op.device)
+    gen = generator_for(seed, op.device, where)
     like = zeros(op.numel, dtype=op.dtype, device=op.device)
     nodes, weights = [], []
     for _ in range(num_probes):
-        krylov = lanczos(op.matvec, rademacher_like(like, gen), lanczos_steps, gen)
+        try:
+            krylov = lanczos(op.matvec, rademacher_like(like, gen), lanczos_steps, gen)
+        except NonFinite:
+            raise not_finite(where) from None
         nodes.append(krylov.theta)
         weights.append(krylov.y[0] ** 2 / num_probes)
     nodes, weights = np.concatenate(nodes), np.concatenate(weights)
     width = float(nodes.max() - nodes.min())
     sigma = 0.01 * (width or abs(float(nodes.max())) or 1.0) if sigma is None else float(sigma)
     grid = _grid(where, grid, nodes, sigma)
-    kernel = np.exp(-0.5 * ((grid[None, :] - nodes[:, None]) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-    return grid, weights @ kernel
+    with np.errstate(under="ignore", over="ignore"):  # far tails are 0, as they should be: no warning
+        kernel = np.exp(-0.5 * ((grid[None, :] - nodes[:, None]) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+        density = weights @ kernel
+    return grid, density
 
 
 def _grid(where: str, grid, nodes, sigma) -> np.ndarray:
     if grid is None or isinstance(grid, numbers.Integral):
         points = 1000 if grid is None else check_positive_int(where, "grid", grid)
         return np.linspace(nodes.min() - 8 * sigma, nodes.max() + 8 * sigma, points)
-    return np.asarray(grid, dtype=np.float64)
+    return grid
+
+
+def _grid_values(where: str, grid) -> np.ndarray:
+    """A user's grid of λ values: a non-empty 1-D array of finite numbers."""
+    if isinstance(grid, bool):
+        raise ArgumentTypeError(f"{where}: grid must be None, a number of points or an array of λ values, got {grid!r}")
+    try:
+        values = np.asarray(grid, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"{where}: grid must be None, a number of points or an array of λ values, got {type(grid).__name__}"
+        ) from None
+    if values.ndim != 1:
+        raise ShapeError(f"{where}: grid must be a 1-D array of λ values, got shape {values.shape}")
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ArgumentError(f"{where}: grid must hold at least one λ value, all finite")
+    return values

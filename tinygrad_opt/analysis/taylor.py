@@ -18,8 +18,9 @@ import numbers
 
 import numpy as np
 
-from ..errors import HyperparameterError
-from .hessian import build_operator, check_params, to_host
+from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError
+from ..tensor import Tensor
+from .hessian import build_operator, check_finite, check_params, to_host
 
 
 def _model_terms(where: str, loss_fn, params) -> tuple[float, float, float]:
@@ -30,15 +31,28 @@ def _model_terms(where: str, loss_fn, params) -> tuple[float, float, float]:
     gg = sum((a * a).sum() for a in g)
     ghg = sum((a * b).sum() for a, b in zip(g, hg))
     f, gg, ghg = to_host(op.loss, gg, ghg)
+    check_finite(where, f, gg, ghg)
     return f, gg, ghg
 
 
 def taylor_prediction(loss_fn, params, eps):
     """f(x) − ε gᵀg + ½ ε² gᵀHg, the second-order prediction of the loss after the step x − εg.
     ``eps`` is a number (returns a float) or an array of step sizes (returns an array)."""
-    f, gg, ghg = _model_terms("taylor_prediction", loss_fn, params)
-    eps = np.asarray(eps, dtype=np.float64)
-    out = f - eps * gg + 0.5 * eps**2 * ghg
+    where = "taylor_prediction"
+    if isinstance(eps, Tensor):
+        eps = eps.numpy()
+    try:
+        values = None if isinstance(eps, (bool, str, bytes)) else np.asarray(eps, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or eps is None:
+        raise ArgumentTypeError(f"{where}: eps must be a step size (a number) or an array of them, got {eps!r}")
+    if not np.all(np.isfinite(values)):
+        raise ArgumentError(f"{where}: eps must be finite, got {eps!r}")
+    f, gg, ghg = _model_terms(where, loss_fn, params)
+    eps = values
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge ε overflows to ±inf, as float math says
+        out = f - eps * gg + 0.5 * eps * eps * ghg
     return float(out) if out.ndim == 0 else out
 
 
@@ -84,7 +98,7 @@ class GradientNormTracker:
             "param_grad_norms": per_param,
             "gHg": ghg,
             "first_order": lr * gg,
-            "second_order": 0.5 * lr**2 * ghg,
+            "second_order": 0.5 * lr * lr * ghg,  # lr * lr overflows to inf, lr**2 raises
         }
         for key, value in record.items():
             self.history[key].append(value)

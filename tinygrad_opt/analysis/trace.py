@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..tensor import stack
-from .hessian import build_operator, check_positive_int, generator_for, rademacher_like
+from .hessian import build_operator, check_finite, check_positive_int, check_seed, generator_for, rademacher_like
 
 
 class TraceEstimate(NamedTuple):
@@ -25,29 +25,34 @@ class TraceEstimate(NamedTuple):
     samples: int
 
 
-def _trace_estimate(apply, like: list, samples: int, generator) -> TraceEstimate:
+def _trace_estimate(where: str, apply, like: list, samples: int, generator) -> TraceEstimate:
     """Mean and standard error of vᵀ apply(v) over Rademacher probes shaped like the tensors ``like``."""
     values = []
     for _ in range(samples):
         vs = [rademacher_like(t, generator) for t in like]
         values.append(sum((v * hv).sum() for v, hv in zip(vs, apply(vs))))
     values = stack(values).numpy().astype(np.float64)  # one device-to-host copy
+    check_finite(where, *values)
     stderr = float(values.std(ddof=1) / math.sqrt(samples)) if samples > 1 else math.nan
     return TraceEstimate(float(values.mean()), stderr, samples)
 
 
 def hutchinson_trace(loss_fn, params, samples=100, seed=None) -> TraceEstimate:
     """tr H ≈ 1/s Σ vᵀHv over s Rademacher probes (s HVPs). Returns (estimate, stderr, samples)."""
-    samples = check_positive_int("hutchinson_trace", "samples", samples)
-    op = build_operator("hutchinson_trace", loss_fn, params)
-    return _trace_estimate(op, op.params, samples, generator_for(seed, op.device))
+    where = "hutchinson_trace"
+    samples = check_positive_int(where, "samples", samples)
+    check_seed(where, seed)
+    op = build_operator(where, loss_fn, params)
+    return _trace_estimate(where, op, op.params, samples, generator_for(seed, op.device, where))
 
 
 def hutchinson_diagonal(loss_fn, params, samples=100, seed=None) -> list:
     """diag H ≈ 1/s Σ v ⊙ Hv over s Rademacher probes (s HVPs), as Tensors shaped like ``params``."""
-    samples = check_positive_int("hutchinson_diagonal", "samples", samples)
-    op = build_operator("hutchinson_diagonal", loss_fn, params)
-    gen = generator_for(seed, op.device)
+    where = "hutchinson_diagonal"
+    samples = check_positive_int(where, "samples", samples)
+    check_seed(where, seed)
+    op = build_operator(where, loss_fn, params)
+    gen = generator_for(seed, op.device, where)
     total = None
     for _ in range(samples):
         vs = [rademacher_like(p, gen) for p in op.params]
@@ -59,7 +64,11 @@ def hutchinson_diagonal(loss_fn, params, samples=100, seed=None) -> list:
 def block_trace(loss_fn, params, samples=100, seed=None) -> list:
     """Per parameter i, tr H_ii (the sum of its diagonal Hessian entries) by Hutchinson with probes
     non-zero only in block i: samples × len(params) block HVPs. A list of ``TraceEstimate``."""
-    samples = check_positive_int("block_trace", "samples", samples)
-    op = build_operator("block_trace", loss_fn, params)
-    gen = generator_for(seed, op.device)
-    return [_trace_estimate(lambda vs, i=i: [op.block(i, vs[0])], [p], samples, gen) for i, p in enumerate(op.params)]
+    where = "block_trace"
+    samples = check_positive_int(where, "samples", samples)
+    check_seed(where, seed)
+    op = build_operator(where, loss_fn, params)
+    gen = generator_for(seed, op.device, where)
+    return [
+        _trace_estimate(where, lambda vs, i=i: [op.block(i, vs[0])], [p], samples, gen) for i, p in enumerate(op.params)
+    ]

@@ -17,12 +17,22 @@ gives 1,257 train / 180 val / 360 test. Loading needs only NumPy.
 
 from __future__ import annotations
 
+import numbers
+import os
 import random
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingDatasetPackageError
+from .. import backend
+from ..errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    DeviceError,
+    DTypeError,
+    HyperparameterError,
+    MissingDatasetPackageError,
+)
 from ..tensor import Tensor
 
 DIGITS_PATH = Path(__file__).with_name("digits.npz")
@@ -34,7 +44,18 @@ PIXEL_MAX = 16
 
 def build_digits_npz(path=DIGITS_PATH, seed: int = 0) -> Path:
     """Write ``digits.npz`` from scikit-learn's copy of the data (a one-off; needs scikit-learn)."""
-    from sklearn.datasets import load_digits as sk_load_digits
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"build_digits_npz: path must be a file path, got {type(path).__name__}")
+    directory = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(directory):
+        raise ArgumentError(f"build_digits_npz: the directory {directory!r} does not exist; create it first")
+    _check_seed("build_digits_npz", seed)
+    try:
+        from sklearn.datasets import load_digits as sk_load_digits
+    except ImportError as exc:
+        raise MissingDatasetPackageError(
+            "build_digits_npz: needs scikit-learn (pip install scikit-learn); loading needs only NumPy"
+        ) from exc
 
     bunch = sk_load_digits()
     images = bunch.images.astype(np.uint8)
@@ -58,8 +79,12 @@ def load_digits(split: str | None = "train", dtype=np.float32, normalize: bool =
     split; for zero mean and unit variance fit :func:`tinygrad_opt.data.standardize` on the train split.
     Reshape ``x`` to (n, 1, 8, 8) for a CNN.
     """
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"load_digits: unknown split {split!r}; use 'train', 'val', 'test' or None")
+    if split is not None and (not isinstance(split, str) or split not in SPLITS):
+        raise ArgumentError(f"load_digits: unknown split {split!r}; use 'train', 'val', 'test' or None")
+    dtype = _float_dtype("load_digits", dtype, normalize)
+    if not isinstance(normalize, bool):
+        raise ArgumentTypeError(f"load_digits: normalize must be True or False, got {normalize!r}")
+    device = _device("load_digits", device)
     with np.load(DIGITS_PATH) as data:
         images, labels, which = data["images"], data["labels"], data["split"]
     if split is not None:
@@ -81,8 +106,16 @@ def load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42, 
     arguments, ``num_samples`` and ``seed``; its own split is 80% 'train' / 20% 'test'. The package seeds
     Python's and NumPy's global generators; their states are restored afterwards.
     """
+    where = "load_mnist1d"
     if split not in ("train", "test"):
-        raise ValueError(f"load_mnist1d: unknown split {split!r}; use 'train' or 'test'")
+        raise ArgumentError(f"{where}: unknown split {split!r}; use 'train' or 'test'")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 5:
+        raise HyperparameterError(
+            f"{where}: num_samples must be an integer >= 5 (it is split 80% train / 20% test), got {num_samples!r}"
+        )
+    _check_seed(where, seed)
+    dtype = _float_dtype(where, dtype, True)
+    device = _device(where, device)
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as exc:
@@ -99,3 +132,27 @@ def load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42, 
         np.random.set_state(np_state)
     x, y = (data["x"], data["y"]) if split == "train" else (data["x_test"], data["y_test"])
     return Tensor(np.asarray(x, dtype=dtype), device=device), Tensor(np.asarray(y, dtype=np.int64), device=device)
+
+
+def _check_seed(where: str, seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise HyperparameterError(f"{where}: seed must be an integer >= 0, got {seed!r}")
+
+
+def _float_dtype(where: str, dtype, fractions: bool) -> np.dtype:
+    """``dtype`` as a NumPy dtype; a float one where the values are fractions."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ArgumentTypeError(f"{where}: dtype {dtype!r} is not a dtype; pass e.g. np.float32") from None
+    if dt.kind not in "fiu" or (fractions and dt.kind != "f"):
+        want = "a float dtype (the values are fractions)" if fractions else "a numeric dtype"
+        raise DTypeError(f"{where}: dtype {dt} cannot hold the data; pass {want}, e.g. np.float32")
+    return dt
+
+
+def _device(where: str, device):
+    try:
+        return None if device is None else backend.parse_device(device)
+    except DeviceError as exc:
+        raise DeviceError(f"{where}: {exc}") from None

@@ -9,14 +9,15 @@ one) without replaying the epochs before it.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from .. import backend
-from ..errors import HyperparameterError
+from ..errors import ArgumentTypeError, DeviceError, HyperparameterError, StateDictError
 from ..tensor import Tensor
-from .dataset import TensorDataset
+from .dataset import TensorDataset, _rows
 
 
 def growing_batch_size(initial: int, factor: float = 2, every: int = 1, maximum: int | None = None):
@@ -27,8 +28,8 @@ def growing_batch_size(initial: int, factor: float = 2, every: int = 1, maximum:
     """
     _check_int("growing_batch_size", "initial", initial)
     _check_int("growing_batch_size", "every", every)
-    if not isinstance(factor, numbers.Real) or factor < 1:
-        raise HyperparameterError(f"growing_batch_size: factor must be a number >= 1, got {factor!r}")
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 1 <= factor < math.inf:
+        raise HyperparameterError(f"growing_batch_size: factor must be a finite number >= 1, got {factor!r}")
     if maximum is not None:
         _check_int("growing_batch_size", "maximum", maximum)
         if maximum < initial:
@@ -60,7 +61,10 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(f"DataLoader: dataset needs __len__ and __getitem__, got {type(dataset).__name__}")
+            raise ArgumentTypeError(
+                f"DataLoader: dataset needs __len__ and __getitem__ (a Dataset), got {type(dataset).__name__}; "
+                "wrap tensors in TensorDataset(x, y)"
+            )
         if not callable(batch_size):
             _check_int("DataLoader", "batch_size", batch_size)
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
@@ -68,10 +72,14 @@ class DataLoader:
                 raise HyperparameterError(f"DataLoader: {name} must be True or False, got {flag!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
             raise HyperparameterError(f"DataLoader: seed must be a non-negative integer or None, got {seed!r}")
+        try:
+            device = None if device is None else backend.parse_device(device)
+        except DeviceError as exc:
+            raise DeviceError(f"DataLoader: {exc}") from None
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last = shuffle, drop_last
         self.seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
-        self.device = None if device is None else backend.parse_device(device)
+        self.device = device
         self.epoch = 0
         self._position = None  # batches handed out in the running pass; None between passes
         self._n_batches = 0
@@ -79,6 +87,8 @@ class DataLoader:
 
     # ------------------------------------------------------------------ epochs and batches
     def batch_size_at(self, epoch: int) -> int:
+        """The batch size of epoch ``epoch`` (the schedule's value, checked)."""
+        _check_epoch("DataLoader.batch_size_at", epoch)
         if not callable(self.batch_size):
             return self.batch_size
         size = self.batch_size(epoch)
@@ -87,8 +97,7 @@ class DataLoader:
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next pass epoch ``epoch`` (its permutation and batch size)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise HyperparameterError(f"DataLoader.set_epoch: epoch must be an integer >= 0, got {epoch!r}")
+        _check_epoch("DataLoader.set_epoch", epoch)
         self.epoch, self._position, self._skip = int(epoch), None, 0
 
     def _batch_indices(self, epoch: int) -> list[np.ndarray]:
@@ -121,8 +130,8 @@ class DataLoader:
         self.epoch, self._position = self.epoch + 1, None
 
     def _fetch(self, index: np.ndarray) -> tuple:
-        if isinstance(self.dataset, TensorDataset):
-            return tuple(self._place(t) for t in self.dataset[index])
+        if isinstance(self.dataset, TensorDataset):  # indices from _batch_indices are in range: no check
+            return tuple(self._place(_rows(t, index)) for t in self.dataset.tensors)
         items = [self.dataset[int(i)] for i in index]
         items = [item if isinstance(item, tuple) else (item,) for item in items]
         return tuple(self._place(_stack(field)) for field in zip(*items))
@@ -140,14 +149,46 @@ class DataLoader:
         return {"epoch": epoch, "batches_done": done, "seed": self.seed}
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue exactly where ``state`` was taken: the next pass yields the rest of that epoch."""
-        self.set_epoch(state["epoch"])
-        self.seed, self._skip = int(state["seed"]), int(state["batches_done"])
+        """Continue exactly where ``state`` was taken: the next pass yields the rest of that epoch.
+        A state that does not fit (keys, types, a position past the epoch's end) raises StateDictError
+        and changes nothing."""
+        where = "DataLoader.load_state_dict"
+        if not isinstance(state, dict):
+            raise ArgumentTypeError(f"{where}: state must be the dict DataLoader.state_dict() returns, got {state!r}")
+        keys = ("epoch", "batches_done", "seed")
+        missing, unexpected = [k for k in keys if k not in state], [k for k in state if k not in keys]
+        if missing or unexpected:
+            raise StateDictError(
+                f"{where}: missing keys {missing}, unexpected keys {unexpected}; pass what state_dict() returned",
+                missing_keys=missing,
+                unexpected_keys=unexpected,
+            )
+        for key in keys:
+            value = state[key]
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise StateDictError(f"{where}: {key} must be an integer >= 0, got {value!r}", mismatched=[key])
+        epoch, done = int(state["epoch"]), int(state["batches_done"])
+        n = len(self.dataset)
+        size = self.batch_size_at(epoch)
+        batches = n // size if self.drop_last else -(-n // size)
+        if done > batches:
+            raise StateDictError(
+                f"{where}: batches_done={done} but epoch {epoch} has only {batches} batches of {size}; the state "
+                "is from another dataset or batch size",
+                mismatched=["batches_done"],
+            )
+        self.set_epoch(epoch)
+        self.seed, self._skip = int(state["seed"]), done
+
+
+def _check_epoch(where: str, epoch) -> None:
+    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
+        raise HyperparameterError(f"{where}: epoch must be an integer >= 0, got {epoch!r}")
 
 
 def _stack(values) -> Tensor:
     """One batch field from per-example values (Tensors stay on their device, the rest via NumPy)."""
     if isinstance(values[0], Tensor):
         arrays = [v.data for v in values]
-        return Tensor(backend.xp_of(arrays[0]).stack(arrays), device=values[0].device)
-    return Tensor(np.stack([np.asarray(v) for v in values]))
+        return Tensor(backend.xp_of(arrays[0]).stack(arrays), device=values[0].device, copy=False)
+    return Tensor(np.stack([np.asarray(v) for v in values]), copy=False)

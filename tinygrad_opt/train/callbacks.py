@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import HyperparameterError
+from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError, StateDictError
 
 
 class Callback:
@@ -82,15 +82,17 @@ class EarlyStopping(Callback):
         restore_best: bool = True,
     ):
         if not isinstance(monitor, str):
-            raise HyperparameterError(
-                f"EarlyStopping: monitor must be a history key such as 'val_loss', got {monitor!r}"
-            )
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ArgumentTypeError(f"EarlyStopping: monitor must be a history key such as 'val_loss', got {monitor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral):
+            raise ArgumentTypeError(f"EarlyStopping: patience must be an integer >= 0, got {patience!r}")
+        if patience < 0:
             raise HyperparameterError(f"EarlyStopping: patience must be an integer >= 0, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
-            raise HyperparameterError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real):
+            raise ArgumentTypeError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        if not 0 <= min_delta < math.inf:
+            raise HyperparameterError(f"EarlyStopping: min_delta must be a finite number >= 0, got {min_delta!r}")
         if not isinstance(restore_best, bool):
-            raise HyperparameterError(f"EarlyStopping: restore_best must be True or False, got {restore_best!r}")
+            raise ArgumentTypeError(f"EarlyStopping: restore_best must be True or False, got {restore_best!r}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.mode = _resolve_mode("EarlyStopping", monitor, mode)
         self.restore_best = restore_best
@@ -128,6 +130,28 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state_dict()``'s dict; a dict that does not fit raises StateDictError first."""
+        keys = ("wait", "best", "best_epoch", "stopped_epoch", "best_weights")
+        if not isinstance(state, dict):
+            raise ArgumentTypeError(f"EarlyStopping.load_state_dict: state must be a dict, got {type(state).__name__}")
+        missing, unexpected = [k for k in keys if k not in state], [k for k in state if k not in keys]
+        if missing or unexpected:
+            raise StateDictError(
+                f"EarlyStopping.load_state_dict: missing keys {missing}, unexpected keys {unexpected}; pass what "
+                "EarlyStopping.state_dict() returned",
+                missing_keys=missing,
+                unexpected_keys=unexpected,
+            )
+        wait = state["wait"]
+        if isinstance(wait, bool) or not isinstance(wait, numbers.Integral) or wait < 0:
+            raise StateDictError(
+                f"EarlyStopping.load_state_dict: wait must be an integer >= 0, got {wait!r}", mismatched=["wait"]
+            )
+        if state["best_weights"] is not None and not isinstance(state["best_weights"], dict):
+            raise StateDictError(
+                "EarlyStopping.load_state_dict: best_weights must be a dict of arrays or None",
+                mismatched=["best_weights"],
+            )
         self.wait, self.best = int(state["wait"]), state["best"]
         self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
         weights = state["best_weights"]
@@ -141,7 +165,7 @@ class LambdaCallback(Callback):
         allowed = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end"}
         for name, fn in hooks.items():
             if name not in allowed:
-                raise HyperparameterError(f"LambdaCallback: unknown hook {name!r}; use one of {sorted(allowed)}")
+                raise ArgumentError(f"LambdaCallback: unknown hook {name!r}; use one of {sorted(allowed)}")
             if not callable(fn):
-                raise HyperparameterError(f"LambdaCallback: {name} must be callable, got {fn!r}")
+                raise ArgumentTypeError(f"LambdaCallback: {name} must be callable, got {fn!r}")
             setattr(self, name, fn)

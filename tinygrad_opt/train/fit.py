@@ -15,9 +15,17 @@ import numpy as np
 
 from .. import autodiff
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..errors import HyperparameterError
+from ..errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    ClosureError,
+    HyperparameterError,
+    MissingDatasetPackageError,
+    ShapeError,
+)
 from ..nn.functional import cross_entropy
 from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..tensor import Tensor
 from .callbacks import _copy_weights, _resolve_mode, improved
 
 LAST = "last.safetensors"
@@ -34,22 +42,43 @@ def needs_closure(optimizer) -> bool:
     return inner is not None and inner is not optimizer and needs_closure(inner)
 
 
-def _fail(name: str, value, want: str):
-    raise HyperparameterError(f"fit: {name} must be {want}, got {value!r}")
+def _fail(where: str, name: str, value, want: str, error=HyperparameterError):
+    """A value out of range (HyperparameterError) or of the wrong type (``error=ArgumentTypeError``)."""
+    raise error(f"{where}: {name} must be {want}, got {value!r}")
 
 
-def _batch_xy(batch):
+def _check_not_empty(where: str, name: str, loader) -> None:
+    """A loader that yields no batch would report a loss of 0 (the mean of nothing): refuse it."""
+    if loader is not None and hasattr(loader, "__len__") and len(loader) == 0:
+        raise ArgumentError(
+            f"{where}: {name} yields no batches (len 0); the dataset is empty, or drop_last=True with a batch "
+            "size larger than the dataset"
+        )
+
+
+def _batch_xy(where: str, batch):
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         return batch
-    raise HyperparameterError(
-        f"fit: each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
+    raise ArgumentTypeError(
+        f"{where}: each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
         + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+        + "; use DataLoader(TensorDataset(x, y))"
     )
 
 
 def accuracy_count(output, target):
     """Number of rows whose argmax equals the integer target (targets may also be one-hot/probabilities),
     as a 0-d Tensor on the output's device: counting reads nothing back to the host."""
+    from ..tensor import Tensor
+
+    for name, t in (("output", output), ("target", target)):
+        if not isinstance(t, Tensor):
+            raise ArgumentTypeError(f"accuracy_count: {name} must be a Tensor, got {type(t).__name__}")
+    if output.ndim == 0 or target.shape not in (output.shape[:-1], output.shape):
+        raise ShapeError(
+            f"accuracy_count: target of shape {target.shape} does not fit output of shape {output.shape}; pass "
+            f"class indices of shape {output.shape[:-1]} or one-hot targets of shape {output.shape}"
+        )
     if target.ndim == output.ndim:
         target = target.argmax(-1)
     return (output.detach().argmax(-1) == target).astype(np.int64).sum()
@@ -89,6 +118,8 @@ class Trainer:
     logs only when ``log`` is given.
     """
 
+    _where = "Trainer"  # the public name in error messages (fit builds a Trainer under its own name)
+
     def __init__(
         self,
         model,
@@ -106,40 +137,58 @@ class Trainer:
         progress=True,
         log=None,
     ):
+        where = self._where
+        wrong = ArgumentTypeError
         if not (hasattr(model, "parameters") and hasattr(model, "state_dict") and callable(model)):
-            _fail("model", model, "a Module")
+            _fail(where, "model", model, "a Module", wrong)
         if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad") and hasattr(optimizer, "param_groups")):
-            _fail("optimizer", optimizer, "an Optimizer")
+            _fail(where, "optimizer", optimizer, "an Optimizer", wrong)
         if not callable(loss_fn):
-            _fail("loss_fn", loss_fn, "a callable (output, target) -> scalar Tensor")
+            _fail(where, "loss_fn", loss_fn, "a callable (output, target) -> scalar Tensor", wrong)
         if scheduler is not None and not hasattr(scheduler, "step"):
-            _fail("scheduler", scheduler, "an LR scheduler or None")
+            _fail(where, "scheduler", scheduler, "an LR scheduler or None", wrong)
         if scheduler_interval not in ("epoch", "batch"):
-            _fail("scheduler_interval", scheduler_interval, "'epoch' or 'batch'")
+            _fail(where, "scheduler_interval", scheduler_interval, "'epoch' or 'batch'")
         if scheduler_interval == "batch" and isinstance(scheduler, ReduceLROnPlateau):
-            _fail("scheduler_interval", scheduler_interval, "'epoch' for ReduceLROnPlateau (it needs an epoch metric)")
+            _fail(
+                where,
+                "scheduler_interval",
+                scheduler_interval,
+                "'epoch' for ReduceLROnPlateau (it needs an epoch metric)",
+            )
         if metric not in ("accuracy", None):
-            _fail("metric", metric, "'accuracy' or None")
+            _fail(where, "metric", metric, "'accuracy' or None")
         if monitor is not None and not isinstance(monitor, str):
-            _fail("monitor", monitor, "a history key such as 'val_loss' or None")
+            _fail(where, "monitor", monitor, "a history key such as 'val_loss' or None", wrong)
         if monitor_mode not in ("min", "max", "auto"):
-            _fail("monitor_mode", monitor_mode, "'min', 'max' or 'auto'")
+            _fail(where, "monitor_mode", monitor_mode, "'min', 'max' or 'auto'")
+        hooks = ("on_epoch_end", "on_train_begin", "on_train_end", "on_batch_end", "on_epoch_begin")
+        for name, items in (("callbacks", callbacks), ("regularizers", regularizers)):
+            if not isinstance(items, (list, tuple)):
+                _fail(where, name, items, f"a list (pass [{name[:-1]}] for one)", wrong)
         callbacks, regularizers = list(callbacks), list(regularizers)
         for i, cb in enumerate(callbacks):
-            if not any(
-                hasattr(cb, h)
-                for h in ("on_epoch_end", "on_train_begin", "on_train_end", "on_batch_end", "on_epoch_begin")
-            ):
-                _fail(f"callbacks[{i}]", cb, "a Callback (an object with on_epoch_end or another hook)")
+            if isinstance(cb, type) or not any(hasattr(cb, h) for h in hooks):
+                _fail(
+                    where,
+                    f"callbacks[{i}]",
+                    cb,
+                    "a Callback instance (an object with on_epoch_end or another hook)",
+                    wrong,
+                )
         for i, reg in enumerate(regularizers):
             if not callable(reg):
-                _fail(f"regularizers[{i}]", reg, "a callable model -> scalar Tensor")
+                _fail(where, f"regularizers[{i}]", reg, "a callable model -> scalar Tensor", wrong)
         if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
-            _fail("checkpoint_dir", checkpoint_dir, "a directory path or None")
+            _fail(where, "checkpoint_dir", checkpoint_dir, "a directory path or None", wrong)
+        if checkpoint_dir is not None and (not os.fspath(checkpoint_dir) or os.path.isfile(checkpoint_dir)):
+            _fail(
+                where, "checkpoint_dir", checkpoint_dir, "a directory (created if missing), not a file", ArgumentError
+            )
         if not isinstance(progress, bool):
-            _fail("progress", progress, "True or False")
+            _fail(where, "progress", progress, "True or False", wrong)
         if log is not None and not callable(log):
-            _fail("log", log, "a callable taking one string, or None")
+            _fail(where, "log", log, "a callable taking one string, or None", wrong)
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
         self.metric, self.monitor, self.monitor_mode = metric, monitor, monitor_mode
@@ -148,6 +197,10 @@ class Trainer:
         self.progress, self.log = progress, log
         self.use_closure = needs_closure(optimizer)
         self._reset()
+
+    @property
+    def _fit_name(self) -> str:
+        return "fit" if self._where == "fit" else "Trainer.fit"
 
     def _reset(self) -> None:
         self.epoch = 0  # epochs completed
@@ -161,6 +214,12 @@ class Trainer:
     def _loss(self, x, y):
         output = self.model(x)
         data_loss = self.loss_fn(output, y)
+        if not isinstance(data_loss, Tensor) or data_loss.shape not in ((), (1,)):
+            what = f"a Tensor of shape {data_loss.shape}" if isinstance(data_loss, Tensor) else type(data_loss).__name__
+            raise ClosureError(
+                f"{self._fit_name}: loss_fn(output, target) returned {what}; it must return a scalar Tensor (reduce "
+                "with .mean() or .sum())"
+            )
         total = data_loss
         for reg in self.regularizers:
             total = total + reg(self.model)
@@ -196,7 +255,7 @@ class Trainer:
         batches = iter(loader)
         bar = bar_factory(batches, len(loader), f"epoch {epoch + 1}") if bar_factory else batches
         for i, batch in enumerate(bar):
-            x, y = _batch_xy(batch)
+            x, y = _batch_xy(self._fit_name, batch)
             output, data_loss = self._train_step(x, y)
             loss = data_loss.detach()
             meter.add(loss, len(y), self._count(output, y))
@@ -213,11 +272,15 @@ class Trainer:
 
     def evaluate(self, loader):
         """(mean loss, accuracy or None) over ``loader`` in eval mode, without gradients."""
+        where = "Trainer.evaluate"
+        if not hasattr(loader, "__iter__"):
+            _fail(where, "loader", loader, "a DataLoader", ArgumentTypeError)
+        _check_not_empty(where, "loader", loader)
         self.model.eval()
         meter = _Meter()
         with autodiff.no_grad():
             for batch in loader:
-                x, y = _batch_xy(batch)
+                x, y = _batch_xy(where, batch)
                 output = self.model(x)
                 meter.add(self.loss_fn(output, y), len(y), self._count(output, y))
         loss, acc = meter.result()
@@ -307,20 +370,35 @@ class Trainer:
         ``resume=True`` continues from ``checkpoint_dir/last.safetensors`` when it exists (a fresh run
         otherwise): model, optimizer, scheduler, loader position, RNG, history, best model and callback
         states come back, so the run ends bit for bit as an uninterrupted one."""
-        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-            _fail("epochs", epochs, "an integer >= 1")
+        where = self._fit_name
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
+            _fail(where, "epochs", epochs, "an integer >= 1", ArgumentTypeError)
+        if epochs < 1:
+            _fail(where, "epochs", epochs, "an integer >= 1")
         if not (hasattr(train_loader, "__iter__") and hasattr(train_loader, "__len__")):
-            _fail("train_loader", train_loader, "a DataLoader (iterable with len)")
+            _fail(where, "train_loader", train_loader, "a DataLoader (iterable with len)", ArgumentTypeError)
         if val_loader is not None and not hasattr(val_loader, "__iter__"):
-            _fail("val_loader", val_loader, "a DataLoader or None")
+            _fail(where, "val_loader", val_loader, "a DataLoader or None", ArgumentTypeError)
+        for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
+            _check_not_empty(where, name, loader)
         if not isinstance(resume, bool):
-            _fail("resume", resume, "True or False")
+            _fail(where, "resume", resume, "True or False", ArgumentTypeError)
         if resume and self.checkpoint_dir is None:
-            _fail("resume", resume, "False when checkpoint_dir is None (resume reads checkpoint_dir/last.safetensors)")
+            _fail(
+                where,
+                "resume",
+                resume,
+                "False when checkpoint_dir is None (resume reads checkpoint_dir/last.safetensors)",
+            )
         monitor = self._monitor_key(val_loader is not None)
         if monitor.startswith("val_") and val_loader is None:
-            _fail("monitor", monitor, "a 'train_*' key when there is no val_loader")
-        mode = _resolve_mode("fit", monitor, self.monitor_mode)
+            _fail(where, "monitor", monitor, "a 'train_*' key when there is no val_loader")
+        keys = ["epoch", "train_loss", "lr"] + (["train_accuracy"] if self.metric == "accuracy" else [])
+        if val_loader is not None:
+            keys += ["val_loss"] + (["val_accuracy"] if self.metric == "accuracy" else [])
+        if monitor not in keys:  # found before the first epoch, not after it
+            _fail(where, "monitor", monitor, f"one of the history keys {sorted(keys)}")
+        mode = _resolve_mode(where, monitor, self.monitor_mode)
         if self.checkpoint_dir is not None:
             os.makedirs(self.checkpoint_dir, exist_ok=True)
         self._reset()
@@ -349,7 +427,7 @@ class Trainer:
                     row["val_accuracy"] = val_acc
             row["lr"] = lr
             if monitor not in row:
-                _fail("monitor", monitor, f"one of the history keys {sorted(row)}")
+                _fail(where, "monitor", monitor, f"one of the history keys {sorted(row)}")
             for key, value in row.items():
                 self.history.setdefault(key, []).append(value)
             if self.scheduler is not None and self.scheduler_interval == "epoch":
@@ -394,22 +472,63 @@ def fit(model, optimizer, train_loader, *, epochs, val_loader=None, resume=False
     """``Trainer(model, optimizer, **options).fit(train_loader, epochs=..., val_loader=..., resume=...)``;
     returns the history dict. ``options``: loss_fn, scheduler, scheduler_interval, metric, monitor,
     monitor_mode, callbacks, regularizers, checkpoint_dir, progress, log (see :class:`Trainer`)."""
-    return Trainer(model, optimizer, **options).fit(train_loader, epochs=epochs, val_loader=val_loader, resume=resume)
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise ArgumentTypeError(f"fit: unknown option {unknown[0]!r}; the options are {', '.join(sorted(_OPTIONS))}")
+    trainer = _FitTrainer(model, optimizer, **options)
+    return trainer.fit(train_loader, epochs=epochs, val_loader=val_loader, resume=resume)
+
+
+class _FitTrainer(Trainer):
+    """The Trainer that ``fit`` builds: the same, with ``fit`` as the name in error messages."""
+
+    _where = "fit"
+
+
+_OPTIONS = frozenset(
+    (
+        "loss_fn scheduler scheduler_interval metric monitor monitor_mode callbacks regularizers "
+        "checkpoint_dir progress log"
+    ).split()
+)
 
 
 def plot_history(history: dict, path=None):
     """Loss curves (left) and accuracy curves (right, when recorded) against the epoch; saved as a PNG
-    at ``path`` when given. Needs matplotlib (``pip install 'tinygrad_opt[plot]'``); returns the Figure."""
+    at ``path`` when given. Needs matplotlib (``pip install 'tinygrad_opt[plot]'``); returns the Figure.
+    The history and the path are checked before anything is drawn."""
+    where = "plot_history"
+    if not isinstance(history, dict):
+        raise ArgumentTypeError(f"{where}: history must be the dict fit returns, got {type(history).__name__}")
+    if not history.get("train_loss"):
+        raise ArgumentError(f"{where}: history has no 'train_loss' values; pass the dict fit returns")
+    epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
+    for key in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        values = history.get(key)
+        if values and len(values) != len(epochs):
+            raise ShapeError(
+                f"{where}: history[{key!r}] has {len(values)} values for {len(epochs)} epochs; every list must "
+                "have one value per epoch"
+            )
+    if path is not None:
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise ArgumentTypeError(f"{where}: path must be a file path (str or os.PathLike) or None, got {path!r}")
+        directory = os.path.dirname(os.path.abspath(os.fspath(path)))
+        if not os.path.isdir(directory):
+            raise ArgumentError(f"{where}: the directory {directory!r} of path does not exist; create it first")
+        if not os.access(directory, os.W_OK):
+            raise ArgumentError(f"{where}: the directory {directory!r} of path is not writable")
+        if os.path.isdir(path):
+            raise ArgumentError(
+                f"{where}: path {os.fspath(path)!r} is a directory; pass a file name such as curves.png"
+            )
     try:
         import matplotlib
 
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise ImportError("plot_history needs matplotlib: pip install 'tinygrad_opt[plot]'") from exc
-    if not isinstance(history, dict) or not history.get("train_loss"):
-        raise HyperparameterError("plot_history: history must be the dict fit returns, with 'train_loss'")
-    epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
+        raise MissingDatasetPackageError(f"{where}: needs matplotlib; pip install 'tinygrad_opt[plot]'") from exc
     panels = [("loss", "train_loss", "val_loss")]
     if history.get("train_accuracy"):
         panels.append(("accuracy", "train_accuracy", "val_accuracy"))
