@@ -33,6 +33,13 @@ def is_nan(out):
     assert out.shape == () and math.isnan(out.item()), out
 
 
+def _grad_of(f, data):
+    """The gradient of the scalar f(x) at ``data`` (backward through f, NumPy warnings still errors)."""
+    x = tg.tensor(data, requires_grad=True)
+    f(x).backward()
+    return x.grad
+
+
 def values(expected, dtype=None):
     """check: the result holds exactly ``expected`` (NaN matching NaN) and, given, that dtype."""
 
@@ -678,6 +685,15 @@ CASES = [
     ),
     case("core-pow-of-zero-negative-exponent", lambda: tg.tensor([0.0]) ** -1.0, None, check=values([np.inf])),
     case("core-sin-of-inf", lambda: tg.tensor([np.inf]).sin(), None, check=values([np.nan])),
+    case("core-inf-minus-inf", lambda: tg.tensor([np.inf]) - tg.tensor([np.inf]), None, check=values([np.nan])),
+    case("core-inf-plus-minus-inf", lambda: tg.tensor([np.inf]) + tg.tensor([-np.inf]), None, check=values([np.nan])),
+    case("core-zero-times-inf", lambda: tg.tensor([0.0]) * tg.tensor([np.inf]), None, check=values([np.nan])),
+    case(
+        "core-var-backward-with-inf",
+        lambda: _grad_of(lambda x: x.var(), [np.inf, 1.0, 2.0]),
+        None,
+        check=values([np.nan, np.nan, np.nan]),
+    ),
     # ---- axes out of range
     case(
         "core-unsqueeze-out-of-range",
