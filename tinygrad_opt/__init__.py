@@ -19,6 +19,7 @@ from .errors import (
     InplaceError,
     LineSearchError,
     MissingDatasetPackageError,
+    MissingPackageError,
     NotCriticalPointError,
     ShapeError,
     StateDictError,

@@ -85,5 +85,10 @@ class CheckpointError(TinygradOptError, ValueError):
     the objects it is restored into. The message names the file, the problem and the fix."""
 
 
-class MissingDatasetPackageError(TinygradOptError, ImportError):
+class MissingPackageError(TinygradOptError, ImportError):
+    """An optional package that is not installed (matplotlib for plots, mnist1d for its data set); the
+    message names the extra to install."""
+
+
+class MissingDatasetPackageError(MissingPackageError):
     """An optional data set whose generator package is not installed (the message names the extra)."""

@@ -20,7 +20,7 @@ from ..errors import (
     ArgumentTypeError,
     ClosureError,
     HyperparameterError,
-    MissingDatasetPackageError,
+    MissingPackageError,
     ShapeError,
 )
 from ..nn.functional import cross_entropy
@@ -528,7 +528,7 @@ def plot_history(history: dict, path=None):
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise MissingDatasetPackageError(f"{where}: needs matplotlib; pip install 'tinygrad_opt[plot]'") from exc
+        raise MissingPackageError(f"{where}: needs matplotlib; pip install 'tinygrad_opt[plot]'") from exc
     panels = [("loss", "train_loss", "val_loss")]
     if history.get("train_accuracy"):
         panels.append(("accuracy", "train_accuracy", "val_accuracy"))
