@@ -224,3 +224,11 @@ def test_random_factories_refuse_a_generator_for_another_device():
             factory()
     with pytest.raises(tg.DeviceError, match="randint: device='cuda'"):
         tg.randint(0, 2, 3, device="cuda", generator=gen)
+
+
+def test_builtin_abs_is_the_abs_op_with_its_gradient():
+    x = tg.tensor([-2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    y = abs(x)
+    np.testing.assert_array_equal(y.numpy(), [2.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 1.0])

@@ -239,7 +239,15 @@ def value_and_grad(f, argnums=0, has_aux=False, _where="value_and_grad"):
 
 
 def grad(f, argnums=0, has_aux=False):
-    """Gradient of scalar-valued f with respect to ``args[argnums]`` (an int or a tuple of ints)."""
+    """Gradient of scalar-valued f with respect to ``args[argnums]`` (an int or a tuple of ints).
+
+    The seed's worked example: f(x, y) = x² + 2xy + y³ has gradient (2x + 2y, 2x + 3y²) = (10, 18) at (3, 2).
+
+    >>> import tinygrad_opt as tg
+    >>> f = lambda x, y: x**2 + 2 * x * y + y**3
+    >>> tuple(g.item() for g in tg.grad(f, argnums=(0, 1))(tg.tensor(3.0), tg.tensor(2.0)))
+    (10.0, 18.0)
+    """
     vg = value_and_grad(f, argnums, has_aux, _where="grad")
 
     def wrapped(*args, **kwargs):
@@ -398,6 +406,13 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
     ``mode='fwd-rev'``: jvp of the gradient (one forward pass with tangents + one backward pass).
     ``mode='rev-rev'``: gradient of <grad f, v>, i.e. the recorded gradient's VJP with v (two backward
     passes). Both agree.
+
+    For f(v) = Σ v³ the Hessian is diag(6v), so H·t = 6 v ⊙ t:
+
+    >>> import tinygrad_opt as tg
+    >>> v, t = tg.tensor([1.0, 2.0]), tg.tensor([1.0, 1.0])
+    >>> tg.hvp(lambda v: (v**3).sum(), v, t).tolist(), tg.hvp(lambda v: (v**3).sum(), v, t, mode="rev-rev").tolist()
+    ([6.0, 12.0], [6.0, 12.0])
     """
     _need_callable(f, "hvp")
     if mode not in ("fwd-rev", "rev-rev"):
@@ -434,7 +449,16 @@ def hvp(f, primals, tangents, mode="fwd-rev"):
 
 def jacobian(f, argnums=0, mode="rev"):
     """Jacobian of f (Tensor -> Tensor) with shape out.shape + arg.shape; a tuple for several argnums.
-    ``mode='rev'`` builds it row by row with VJPs, ``'fwd'`` column by column with JVPs."""
+    ``mode='rev'`` builds it row by row with VJPs, ``'fwd'`` column by column with JVPs.
+
+    The seed's R² → R³ example f(x, y) = (x²y, 5x + sin y, y²) at (1, 0) has J = [[0, 1], [5, 1], [0, 0]]:
+
+    >>> import tinygrad_opt as tg
+    >>> f = lambda p: tg.stack([p[0] ** 2 * p[1], 5 * p[0] + p[1].sin(), p[1] ** 2])
+    >>> p = tg.tensor([1.0, 0.0])
+    >>> tg.jacobian(f)(p).tolist() == tg.jacobian(f, mode="fwd")(p).tolist() == [[0.0, 1.0], [5.0, 1.0], [0.0, 0.0]]
+    True
+    """
     _need_callable(f, "jacobian")
     if mode not in ("rev", "fwd"):
         raise ArgumentError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")

@@ -382,6 +382,9 @@ class Tensor:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return E.Abs.apply(self)
+
     def __pow__(self, exponent):
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
             if exponent == 1:
