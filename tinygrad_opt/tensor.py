@@ -76,15 +76,17 @@ def _normalize_axis(axis, ndim, op):
     return () if ndim == 0 else tuple(sorted(set(out)))
 
 
-def _one_axis(axis, ndim, op, name="dim"):
-    """One axis in [-ndim, ndim) as a non-negative int (AxisError otherwise)."""
+def _one_axis(axis, ndim, op, name="dim", what=None):
+    """One axis in [-ndim, ndim) as a non-negative int (AxisError otherwise); ``what`` names the tensor
+    the axis indexes when it is not the input (unsqueeze's result)."""
     if type(axis) is int and -ndim <= axis < ndim:
         return axis % ndim
     if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
         raise ArgumentTypeError(f"{op}: {name} must be an int, got {axis!r}")
     n = max(ndim, 1)
     if not -n <= axis < n:
-        raise AxisError(f"{op}: {name} {axis} is out of range for a {ndim}-D tensor (valid {-n}..{n - 1})")
+        target = what or f"a {ndim}-D tensor"
+        raise AxisError(f"{op}: {name} {axis} is out of range for {target} (valid {-n}..{n - 1})")
     return int(axis) % n
 
 
@@ -789,8 +791,8 @@ class Tensor:
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1)))
 
     def unsqueeze(self, axis):
-        if not (type(axis) is int and 0 <= axis <= self.ndim):
-            axis = _one_axis(axis, self.ndim + 1, "unsqueeze")
+        if not (type(axis) is int and 0 <= axis <= self.ndim):  # the new axis may sit after the last one
+            axis = _one_axis(axis, self.ndim + 1, f"unsqueeze of a {self.ndim}-D tensor", what="the result")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape):
