@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 
 from ..errors import ArgumentError, ArgumentTypeError, AxisError, DTypeError, HyperparameterError
+from ..ops.conv import int_tuple as conv_tuple
 from ..tensor import Tensor
 
 
@@ -24,20 +25,9 @@ def int_arg(where: str, name: str, value, low: int = 1) -> int:
 
 
 def int_tuple(where: str, name: str, value, n: int, low: int = 1) -> tuple[int, ...]:
-    """An int or a tuple/list of ``n`` ints, each >= ``low``, as a tuple of ``n`` ints."""
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-    if len(items) != n:
-        raise ArgumentError(f"{where}: {name} must be an int or {n} ints, got {value!r}")
-    for v in items:
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
-            raise ArgumentTypeError(f"{where}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-        if v < low:
-            if isinstance(value, (tuple, list)):
-                need = "positive ints" if low == 1 else f"ints >= {low}"
-            else:
-                need = "a positive int" if low == 1 else f"an int >= {low}"
-            raise ArgumentError(f"{where}: {name}={value!r} must be {need}")
-    return tuple(int(v) for v in items)
+    """An int or a tuple/list of ``n`` ints, each >= ``low``, as a tuple of ``n`` ints (the ops' check,
+    with the layer's name in the message)."""
+    return conv_tuple(value, n, name, where, low)
 
 
 def real_arg(where: str, name: str, value, low=None, high=None, low_open=False, error=HyperparameterError) -> float:

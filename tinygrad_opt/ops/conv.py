@@ -76,9 +76,10 @@ class Fold(Function):
         return Fold.apply(t, spatial=self.spatial, kernel=self.kernel, stride=self.stride, dilation=self.dilation)
 
 
-def _tuple(v, n, name, op="unfold", low=1):
+def int_tuple(v, n, name, op="unfold", low=1):
     """``v`` as a tuple of ``n`` ints, each at least ``low`` (1 for sizes, strides and dilations, 0 for
-    padding): ArgumentTypeError for a non-int, ArgumentError for a value out of range, naming ``op``."""
+    padding): ArgumentTypeError for a non-int, ArgumentError for a wrong length or a value out of range,
+    naming ``op``. The layers' constructors check their arguments through it too (nn/_checks.py)."""
     if type(v) is int and v >= low:  # the usual calls: one plain int, or a tuple of them (a layer's)
         return (v,) * n
     if type(v) is tuple and len(v) == n:
@@ -87,12 +88,15 @@ def _tuple(v, n, name, op="unfold", low=1):
                 break
         else:
             return v
-    t = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-    if len(t) != n or any(not isinstance(x, numbers.Integral) or isinstance(x, bool) for x in t):
+    many = isinstance(v, (tuple, list))
+    t = tuple(v) if many else (v,) * n
+    if any(not isinstance(x, numbers.Integral) or isinstance(x, bool) for x in t):
         raise ArgumentTypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    if len(t) != n:
+        raise ArgumentError(f"{op}: {name} must be an int or {n} ints, got {v!r}")
     if any(x < low for x in t):
-        kind = "positive" if low == 1 else "non-negative"
-        raise ArgumentError(f"{op}: {name}={v!r} must be {kind} (each entry >= {low})")
+        one, several = ("a positive int", "positive ints") if low == 1 else (f"an int >= {low}", f"ints >= {low}")
+        raise ArgumentError(f"{op}: {name}={v!r} must be {several if many else one}")
     return tuple(int(x) for x in t)
 
 
@@ -114,9 +118,9 @@ def _unfold(x, kernel, stride, dilation, op):
     _check_input(x, op)
     nd = x.ndim - 2
     kernel, stride, dilation = (
-        _tuple(kernel, nd, "kernel_size", op),
-        _tuple(stride, nd, "stride", op),
-        _tuple(dilation, nd, "dilation", op),
+        int_tuple(kernel, nd, "kernel_size", op),
+        int_tuple(stride, nd, "stride", op),
+        int_tuple(dilation, nd, "dilation", op),
     )
     for sz, k, d in zip(x.shape[2:], kernel, dilation):
         if d * (k - 1) + 1 > sz:
@@ -165,8 +169,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
             f"{op}: input has {c} channels but weight {weight.shape} with groups={groups} expects {cg * groups}; "
             f"in_channels and out_channels must be divisible by groups"
         )
-    padding = _tuple(padding, nd, "padding", op, low=0)
-    stride, dilation = _tuple(stride, nd, "stride", op), _tuple(dilation, nd, "dilation", op)
+    padding = int_tuple(padding, nd, "padding", op, low=0)
+    stride, dilation = int_tuple(stride, nd, "stride", op), int_tuple(dilation, nd, "dilation", op)
     if bias is not None and bias.shape != (o,):
         raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
     cols = _unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation, op)  # (N, C, *K, *L)
@@ -193,12 +197,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _pool_windows(x, nd, kernel_size, stride, padding, dilation, pad_value, op):
     _check_input(x, op, nd)
-    kernel = _tuple(kernel_size, nd, "kernel_size", op)
-    stride = kernel if stride is None else _tuple(stride, nd, "stride", op)
-    padding = _tuple(padding, nd, "padding", op, low=0)
+    kernel = int_tuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None else int_tuple(stride, nd, "stride", op)
+    padding = int_tuple(padding, nd, "padding", op, low=0)
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ArgumentError(f"{op}: padding {padding} should be at most half of kernel_size {kernel}")
-    dilation = _tuple(dilation, nd, "dilation", op)
+    dilation = int_tuple(dilation, nd, "dilation", op)
     if stride == kernel and not any(padding) and all(d == 1 for d in dilation):
         return _blocks(x, kernel, op)
     w = _unfold(_pad_spatial(x, padding, pad_value), kernel, stride, dilation, op)

@@ -64,7 +64,7 @@ def input_rows(module, a: Tensor) -> Tensor:
     """The rows ā of the layer's input (im2col patches for a conv), with the bias's ones column."""
     if isinstance(module, Conv2d):
         x, padding = nn_conv._padded(a, module.padding, module.kernel_size, module.dilation)
-        x = C._pad_spatial(x, C._tuple(padding, 2, "padding", "KFAC", low=0))
+        x = C._pad_spatial(x, C.int_tuple(padding, 2, "padding", "KFAC", low=0))
         cols = C.unfold(x, module.kernel_size, module.stride, module.dilation)  # (N, C, kh, kw, oh, ow)
         rows = cols.permute(0, 4, 5, 1, 2, 3).reshape(-1, math.prod(cols.shape[1:4]))
     else:
