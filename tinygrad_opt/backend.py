@@ -238,12 +238,12 @@ class Generator:
     """A seeded random generator bound to one device (NumPy's PCG64 on CPU, CuPy's on CUDA)."""
 
     def __init__(self, seed: int | None = None, device=None):
-        _check_seed(seed, "Generator")
+        check_seed(seed, "Generator")
         self.device = parse_device(device, "Generator")
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None):
-        _check_seed(seed, "Generator.manual_seed")
+        check_seed(seed, "Generator.manual_seed")
         self.seed = seed
         xp = xp_for(self.device)
         with _on(self.device):
@@ -270,14 +270,14 @@ class Generator:
             raise ArgumentError(f"Generator.set_state: the state does not fit this generator ({e})") from None
 
 
-def _check_seed(seed, where: str) -> None:
+def check_seed(seed, where: str) -> None:
     """A seed is None or a non-negative int (NumPy's and PyTorch's rule)."""
     if seed is None:
         return
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
-        raise ArgumentTypeError(f"{where}: seed must be a non-negative int or None, got {seed!r}")
+        raise ArgumentTypeError(f"{where}: seed must be an int >= 0 or None, got {seed!r}")
     if seed < 0:
-        raise ArgumentError(f"{where}: seed must be non-negative, got {seed}")
+        raise ArgumentError(f"{where}: seed must be an int >= 0 or None, got {seed}")
 
 
 _generators: dict[str, Generator] = {}
@@ -296,7 +296,7 @@ def manual_seed(seed: int) -> None:
     global _global_seed
     if seed is None:
         raise ArgumentTypeError("manual_seed: seed must be a non-negative int, got None")
-    _check_seed(seed, "manual_seed")
+    check_seed(seed, "manual_seed")
     _global_seed = seed
     default_generator("cpu").manual_seed(seed)
     for dev, gen in _generators.items():

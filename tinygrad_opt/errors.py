@@ -3,6 +3,8 @@ and also the builtin a NumPy/PyTorch user would catch (``ShapeError`` is a ``Val
 an ``IndexError``, ``ArgumentTypeError`` a ``TypeError``...), so both ``except`` styles work. Each
 message names the public function that was called, the offending shapes/values and what to do."""
 
+import numbers
+
 
 class TinygradOptError(Exception):
     """Base class of every error the library raises on purpose."""
@@ -92,3 +94,11 @@ class MissingPackageError(TinygradOptError, ImportError):
 
 class MissingDatasetPackageError(MissingPackageError):
     """An optional data set whose generator package is not installed (the message names the extra)."""
+
+
+def check_int(where: str, name: str, value, low: int = 1) -> int:
+    """``value`` as an int >= ``low`` (a bool is no int), else a HyperparameterError naming ``where``:
+    the counts, sizes, epochs and seeds of data loaders, data sets and the analysis tools."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise HyperparameterError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)

@@ -18,7 +18,6 @@ import numpy as np
 
 from .. import autodiff, backend
 from ..errors import (
-    ArgumentError,
     ArgumentTypeError,
     AxisError,
     ClosureError,
@@ -28,6 +27,7 @@ from ..errors import (
     GraphError,
     HyperparameterError,
     ShapeError,
+    check_int,
 )
 from ..tensor import Tensor, concatenate, randint, stack, zeros_like
 
@@ -180,12 +180,6 @@ def call_loss(where: str, loss_fn, params) -> Tensor:
     return loss.reshape(())
 
 
-def check_positive_int(where: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise HyperparameterError(f"{where}: {name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 class NonFinite(ArithmeticError):
     """Internal: a host scalar of an HVP (αⱼ, βⱼ, vᵀHv, gᵀHg) is NaN or inf; the public function turns
     it into ``not_finite(where)``."""
@@ -204,18 +198,8 @@ def check_finite(where: str, *values: float) -> None:
         raise not_finite(where)
 
 
-def check_seed(where: str, seed) -> None:
-    """None (the device's default generator) or an int >= 0."""
-    if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ArgumentTypeError(f"{where}: seed must be an int >= 0 or None, got {seed!r}")
-    if seed < 0:
-        raise ArgumentError(f"{where}: seed must be an int >= 0 or None, got {seed}")
-
-
 def check_k(where: str, k, n: int, what: str = "the number of parameters") -> int:
-    k = check_positive_int(where, "k", k)
+    k = check_int(where, "k", k)
     if k > n:
         raise ShapeError(f"{where}: k={k} eigenvalues asked but {what} is {n}; pass k <= {n}")
     return k
@@ -229,7 +213,7 @@ def check_choice(where: str, name: str, value, choices) -> str:
 
 def generator_for(seed, device: str, where: str = "analysis") -> backend.Generator:
     """A fresh generator on ``device`` for an int seed; the device's default generator for None."""
-    check_seed(where, seed)
+    backend.check_seed(seed, where)
     return backend.default_generator(device) if seed is None else backend.Generator(seed, device)
 
 

@@ -13,15 +13,14 @@ import warnings
 
 import numpy as np
 
-from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError, NotCriticalPointError, ShapeError
+from .. import backend
+from ..errors import ArgumentError, ArgumentTypeError, HyperparameterError, NotCriticalPointError, ShapeError, check_int
 from ..tensor import randn_like, zeros
 from .hessian import (
     NonFinite,
     build_operator,
     check_choice,
     check_k,
-    check_positive_int,
-    check_seed,
     generator_for,
     norm,
     not_finite,
@@ -49,7 +48,7 @@ def _iterations(where: str, max_iter, method: str, k: int, n: int) -> int:
     """Lanczos steps (default min(n, max(100, 4k))) or power iterations per eigenvalue (default 1000)."""
     if max_iter is None:
         return min(n, max(100, 4 * k)) if method == "lanczos" else 1000
-    max_iter = check_positive_int(where, "max_iter", max_iter)
+    max_iter = check_int(where, "max_iter", max_iter)
     if method == "lanczos" and max_iter < k:
         raise HyperparameterError(f"{where}: Lanczos needs max_iter >= k to find k={k} eigenvalues, got {max_iter}")
     return max_iter
@@ -123,7 +122,7 @@ def hessian_eigenvalues(
     where = "hessian_eigenvalues"
     check_choice(where, "method", method, METHODS)
     check_choice(where, "which", which, tuple(KEYS))
-    check_seed(where, seed)
+    backend.check_seed(seed, where)
     if not isinstance(return_eigenvectors, bool):
         raise ArgumentTypeError(f"{where}: return_eigenvectors must be True or False, got {return_eigenvectors!r}")
     op = build_operator(where, loss_fn, params)
@@ -145,7 +144,7 @@ def block_eigenvalues(loss_fn, params, k=1, method="lanczos", which="LA", max_it
     where = "block_eigenvalues"
     check_choice(where, "method", method, METHODS)
     check_choice(where, "which", which, tuple(KEYS))
-    check_seed(where, seed)
+    backend.check_seed(seed, where)
     op = build_operator(where, loss_fn, params)
     for i, p in enumerate(op.params):
         check_k(where, k, p.numel(), f"the size of params[{i}] (shape {p.shape})")
@@ -177,7 +176,7 @@ def condition_number(loss_fn, params, max_iter=None, tol=None, seed=None) -> flo
     """κ = λ_max / λ_min of the Hessian (both ends from one Lanczos run). ``math.inf`` when λ_min ≤ 0:
     H is not positive definite there (a saddle, a maximum or a flat direction) and has no finite
     condition number; for a maximum, pass the negated loss."""
-    check_seed("condition_number", seed)
+    backend.check_seed(seed, "condition_number")
     lo, hi = _extremes("condition_number", build_operator("condition_number", loss_fn, params), max_iter, tol, seed)
     return hi / lo if lo > 0 else math.inf
 
@@ -197,7 +196,7 @@ def classify_critical_point(loss_fn, params, tol=None, grad_tol=1e-6, max_iter=N
         raise ArgumentTypeError(f"{where}: grad_tol must be a number >= 0 (math.inf allowed), got {grad_tol!r}")
     if not grad_tol >= 0:  # NaN fails too
         raise HyperparameterError(f"{where}: grad_tol must be a number >= 0 (math.inf allowed), got {grad_tol!r}")
-    check_seed(where, seed)
+    backend.check_seed(seed, where)
     op = build_operator(where, loss_fn, params)
     grad_norm = norm(op.flatten(op.grad))
     if not math.isfinite(grad_norm):
@@ -232,11 +231,11 @@ def spectral_density(loss_fn, params, num_probes=10, lanczos_steps=80, grid=None
     num_probes × min(lanczos_steps, n) HVPs. Returns ``(grid, density)`` as NumPy arrays.
     """
     where = "spectral_density"
-    num_probes = check_positive_int(where, "num_probes", num_probes)
-    lanczos_steps = check_positive_int(where, "lanczos_steps", lanczos_steps)
+    num_probes = check_int(where, "num_probes", num_probes)
+    lanczos_steps = check_int(where, "lanczos_steps", lanczos_steps)
     if sigma is not None and not (isinstance(sigma, numbers.Real) and 0 < sigma < math.inf):
         raise HyperparameterError(f"{where}: sigma must be a positive finite number (eigenvalue units), got {sigma!r}")
-    check_seed(where, seed)
+    backend.check_seed(seed, where)
     if grid is not None and not isinstance(grid, numbers.Integral):
         grid = _grid_values(where, grid)
     op = build_operator(where, loss_fn, params)
@@ -262,7 +261,7 @@ def spectral_density(loss_fn, params, num_probes=10, lanczos_steps=80, grid=None
 
 def _grid(where: str, grid, nodes, sigma) -> np.ndarray:
     if grid is None or isinstance(grid, numbers.Integral):
-        points = 1000 if grid is None else check_positive_int(where, "grid", grid)
+        points = 1000 if grid is None else check_int(where, "grid", grid)
         return np.linspace(nodes.min() - 8 * sigma, nodes.max() + 8 * sigma, points)
     return grid
 

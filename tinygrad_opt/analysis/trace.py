@@ -15,8 +15,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import backend
+from ..errors import check_int
 from ..tensor import stack
-from .hessian import build_operator, check_finite, check_positive_int, check_seed, generator_for, rademacher_like
+from .hessian import build_operator, check_finite, generator_for, rademacher_like
 
 
 class TraceEstimate(NamedTuple):
@@ -40,8 +42,8 @@ def _trace_estimate(where: str, apply, like: list, samples: int, generator) -> T
 def hutchinson_trace(loss_fn, params, samples=100, seed=None) -> TraceEstimate:
     """tr H ≈ 1/s Σ vᵀHv over s Rademacher probes (s HVPs). Returns (estimate, stderr, samples)."""
     where = "hutchinson_trace"
-    samples = check_positive_int(where, "samples", samples)
-    check_seed(where, seed)
+    samples = check_int(where, "samples", samples)
+    backend.check_seed(seed, where)
     op = build_operator(where, loss_fn, params)
     return _trace_estimate(where, op, op.params, samples, generator_for(seed, op.device, where))
 
@@ -49,8 +51,8 @@ def hutchinson_trace(loss_fn, params, samples=100, seed=None) -> TraceEstimate:
 def hutchinson_diagonal(loss_fn, params, samples=100, seed=None) -> list:
     """diag H ≈ 1/s Σ v ⊙ Hv over s Rademacher probes (s HVPs), as Tensors shaped like ``params``."""
     where = "hutchinson_diagonal"
-    samples = check_positive_int(where, "samples", samples)
-    check_seed(where, seed)
+    samples = check_int(where, "samples", samples)
+    backend.check_seed(seed, where)
     op = build_operator(where, loss_fn, params)
     gen = generator_for(seed, op.device, where)
     total = None
@@ -65,8 +67,8 @@ def block_trace(loss_fn, params, samples=100, seed=None) -> list:
     """Per parameter i, tr H_ii (the sum of its diagonal Hessian entries) by Hutchinson with probes
     non-zero only in block i: samples × len(params) block HVPs. A list of ``TraceEstimate``."""
     where = "block_trace"
-    samples = check_positive_int(where, "samples", samples)
-    check_seed(where, seed)
+    samples = check_int(where, "samples", samples)
+    backend.check_seed(seed, where)
     op = build_operator(where, loss_fn, params)
     gen = generator_for(seed, op.device, where)
     return [

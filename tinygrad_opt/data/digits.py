@@ -32,6 +32,7 @@ from ..errors import (
     DTypeError,
     HyperparameterError,
     MissingDatasetPackageError,
+    check_int,
 )
 from ..tensor import Tensor
 
@@ -49,7 +50,7 @@ def build_digits_npz(path=DIGITS_PATH, seed: int = 0) -> Path:
     directory = os.path.dirname(os.path.abspath(os.fspath(path)))
     if not os.path.isdir(directory):
         raise ArgumentError(f"build_digits_npz: the directory {directory!r} does not exist; create it first")
-    _check_seed("build_digits_npz", seed)
+    check_int("build_digits_npz", "seed", seed, 0)
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError as exc:
@@ -113,7 +114,7 @@ def load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42, 
         raise HyperparameterError(
             f"{where}: num_samples must be an integer >= 5 (it is split 80% train / 20% test), got {num_samples!r}"
         )
-    _check_seed(where, seed)
+    check_int(where, "seed", seed, 0)
     dtype = _float_dtype(where, dtype, True)
     device = _device(where, device)
     try:
@@ -132,11 +133,6 @@ def load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42, 
         np.random.set_state(np_state)
     x, y = (data["x"], data["y"]) if split == "train" else (data["x_test"], data["y_test"])
     return Tensor(np.asarray(x, dtype=dtype), device=device), Tensor(np.asarray(y, dtype=np.int64), device=device)
-
-
-def _check_seed(where: str, seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise HyperparameterError(f"{where}: seed must be an integer >= 0, got {seed!r}")
 
 
 def _float_dtype(where: str, dtype, fractions: bool) -> np.dtype:

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..errors import ArgumentTypeError, DeviceError, HyperparameterError, StateDictError
+from ..errors import ArgumentTypeError, DeviceError, HyperparameterError, StateDictError, check_int
 from ..tensor import Tensor
 from .dataset import TensorDataset, _rows
 
@@ -26,12 +26,12 @@ def growing_batch_size(initial: int, factor: float = 2, every: int = 1, maximum:
     Growing the batch instead of decaying the learning rate lowers the gradient noise in the same way
     while taking fewer, larger steps.
     """
-    _check_int("growing_batch_size", "initial", initial)
-    _check_int("growing_batch_size", "every", every)
+    check_int("growing_batch_size", "initial", initial)
+    check_int("growing_batch_size", "every", every)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 1 <= factor < math.inf:
         raise HyperparameterError(f"growing_batch_size: factor must be a finite number >= 1, got {factor!r}")
     if maximum is not None:
-        _check_int("growing_batch_size", "maximum", maximum)
+        check_int("growing_batch_size", "maximum", maximum)
         if maximum < initial:
             raise HyperparameterError(f"growing_batch_size: maximum={maximum} is below initial={initial}")
 
@@ -40,11 +40,6 @@ def growing_batch_size(initial: int, factor: float = 2, every: int = 1, maximum:
         return size if maximum is None else min(size, maximum)
 
     return batch_size
-
-
-def _check_int(owner: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise HyperparameterError(f"{owner}: {name} must be an integer >= 1, got {value!r}")
 
 
 class DataLoader:
@@ -66,7 +61,7 @@ class DataLoader:
                 "wrap tensors in TensorDataset(x, y)"
             )
         if not callable(batch_size):
-            _check_int("DataLoader", "batch_size", batch_size)
+            check_int("DataLoader", "batch_size", batch_size)
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, bool):
                 raise HyperparameterError(f"DataLoader: {name} must be True or False, got {flag!r}")
@@ -88,16 +83,16 @@ class DataLoader:
     # ------------------------------------------------------------------ epochs and batches
     def batch_size_at(self, epoch: int) -> int:
         """The batch size of epoch ``epoch`` (the schedule's value, checked)."""
-        _check_epoch("DataLoader.batch_size_at", epoch)
+        check_int("DataLoader.batch_size_at", "epoch", epoch, 0)
         if not callable(self.batch_size):
             return self.batch_size
         size = self.batch_size(epoch)
-        _check_int("DataLoader", f"batch_size schedule at epoch {epoch}", size)
+        check_int("DataLoader", f"batch_size schedule at epoch {epoch}", size)
         return int(size)
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next pass epoch ``epoch`` (its permutation and batch size)."""
-        _check_epoch("DataLoader.set_epoch", epoch)
+        check_int("DataLoader.set_epoch", "epoch", epoch, 0)
         self.epoch, self._position, self._skip = int(epoch), None, 0
 
     def _batch_indices(self, epoch: int) -> list[np.ndarray]:
@@ -179,11 +174,6 @@ class DataLoader:
             )
         self.set_epoch(epoch)
         self.seed, self._skip = int(state["seed"]), done
-
-
-def _check_epoch(where: str, epoch) -> None:
-    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-        raise HyperparameterError(f"{where}: epoch must be an integer >= 0, got {epoch!r}")
 
 
 def _stack(values) -> Tensor:
