@@ -117,6 +117,23 @@ def softmax_ce_inputs(draw):
     return (x,), {"weights": draw(arrays(x.shape)), "axis": (draw(st.integers(0, x.ndim - 1)),)}
 
 
+@st.composite
+def relu_mask_inputs(draw):
+    """A cotangent and the constant ReLU input it is masked by (away from the kink at 0)."""
+    g = draw(values())
+    return (g,), {"x": away_from_zero(draw(arrays(g.shape)))}
+
+
+@st.composite
+def max_spread_inputs(draw):
+    """A cotangent, and the constants of a max over some axes: x, its max m (kept dims) and the ties."""
+    g = draw(values(NONEMPTY))
+    x = np.round(draw(arrays(g.shape)))  # rounding makes ties
+    axis = tuple(sorted(set(draw(st.lists(st.integers(0, g.ndim - 1), min_size=1, max_size=g.ndim)))))
+    m = x.max(axis=axis, keepdims=True)
+    return (g,), {"x": x, "m": m, "ties": (x == m).sum(axis=axis, keepdims=True).astype(x.dtype)}
+
+
 def _softmax_ce_grad_ref(x, weights, axis):
     p = np.exp(_log_softmax_ref(x, axis))
     return weights - p * weights.sum(axis=axis, keepdims=True)
@@ -312,6 +329,7 @@ CASES = {
     E.Sqrt: Case(lambda x: x.sqrt(), np.sqrt, unary(*POSITIVE)),
     E.Abs: Case(lambda x: x.abs(), np.abs, unary(transform=away_from_zero)),
     E.Relu: Case(lambda x: x.relu(), lambda x: np.maximum(x, 0), unary(transform=away_from_zero)),
+    E.ReluMask: Case(lambda g, x: E.ReluMask.apply(g, x=x), lambda g, x: np.where(x > 0, g, 0), relu_mask_inputs()),
     E.Erf: Case(lambda x: x.erf(), erf, unary()),
     E.Maximum: Case(lambda a, b: a.maximum(b), np.maximum, binary().map(lambda ab: (untie(*ab[0]), {}))),
     E.Where: Case(lambda a, b, cond: a.where(cond, b), lambda a, b, cond: np.where(cond, a, b), where_inputs()),
@@ -324,6 +342,11 @@ CASES = {
     R.Sum: Case(lambda x, axis, keepdims: x.sum(axis, keepdims), np.sum, axes_and_keepdims(values())),
     R.Max: Case(
         lambda x, axis, keepdims: x.max(axis, keepdims), np.max, axes_and_keepdims(distinct(SMALL), min_axes=1)
+    ),
+    R.MaxSpread: Case(
+        lambda g, x, m, ties: R.MaxSpread.apply(g, x=x, m=m, ties=ties),
+        lambda g, x, m, ties: g * (x == m) / ties,
+        max_spread_inputs(),
     ),
     R.Prod: Case(lambda x, axis, keepdims: x.prod(axis, keepdims), np.prod, prod_inputs()),
     R.LogSoftmax: Case(lambda x, axis: x.log_softmax(axis), _log_softmax_ref, log_softmax_inputs()),

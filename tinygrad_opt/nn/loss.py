@@ -8,11 +8,12 @@ cross-entropy goes through the max-shifted log_softmax and the binary loss throu
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autodiff import is_anomaly_enabled
 from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from ..ops.reduce import SoftmaxCrossEntropy, WeightedSum
@@ -182,6 +183,14 @@ def _nll_kernel(logp, tgt, weight, ignore_index, reduction, op):
     xp = backend.xp_of(tgt)
     dtype = logp.data.dtype
     n_classes = logp.shape[cls]
+    if weight is None and kernels.on_device(tgt):  # one kernel for the hits, and a sum and a division for 'mean'
+        k = xp.empty(logp.shape, dtype)
+        spatial = math.prod(logp.shape[cls + 1 :])
+        targets = xp.ascontiguousarray(tgt, dtype=xp.int64)
+        kernels.nll_hits(targets, n_classes, spatial, ignore_index, -1.0 if reduction == "sum" else 1.0, k)
+        if reduction == "mean":  # -hit / (number of hits); 0/0 = nan when every target is ignored
+            kernels.divide_by_negative(k.sum(), k)
+        return k
     picked = _at_class_axis(tgt, logp, cls)
     hit = picked == xp.arange(n_classes).reshape(_class_shape(logp, cls))
     if 0 <= ignore_index < n_classes:

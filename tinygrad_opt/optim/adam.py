@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..tensor import zeros_like
 from .optimizer import Optimizer, betas, flag, nonnegative, positive
 
@@ -77,6 +78,18 @@ class Adam(Optimizer):
             second = state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(second))
         denom = second.sqrt() / math.sqrt(1 - beta2**t) + group["eps"]
         p.addcdiv_(exp_avg, denom, value=-group["lr"] / (1 - beta1**t))
+
+    def _fused_update(self, p, g, state, group):
+        if group["amsgrad"]:
+            return False  # op by op: the running maximum is one more buffer and rule
+        beta1, beta2 = group["betas"]
+        t = state["step"]
+        kernels.adam(
+            g.data, -group["lr"] / (1 - beta1**t), 1 - beta1, beta2, 1 - beta2, math.sqrt(1 - beta2**t), group["eps"],
+            *self._fused_grad_options(group), self._decay_factor(group),
+            p.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+        )  # fmt: skip
+        return True
 
 
 class AdamW(Adam):

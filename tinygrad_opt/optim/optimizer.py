@@ -378,6 +378,25 @@ class Optimizer:
     def _update(self, p, g, state, group) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update or override step")
 
+    def _fused_update(self, p, g, state, group) -> bool:
+        """The update of a flat group on a GPU as one fused kernel (``kernels.py``), from the raw gradient
+        ``g`` (maximize and weight decay applied in the kernel); False where this optimizer, or these
+        options, have no kernel: then ``_update`` runs op by op. The kernel and ``_update`` are one rule."""
+        return False
+
+    @staticmethod
+    def _fused_grad_options(group) -> tuple:
+        """(wd, sign) for a fused kernel, as ``_grad`` applies them: coupled weight decay ``wd`` (0 when
+        it is decoupled; that one scales theta by ``decay_factor``) and ``sign`` = -1 for maximize."""
+        return (0.0 if group.get("decoupled_weight_decay") else group.get("weight_decay", 0),
+                -1.0 if group.get("maximize") else 1.0)  # fmt: skip
+
+    @staticmethod
+    def _decay_factor(group) -> float:
+        """1 - lr * wd with decoupled weight decay (theta shrinks before the step), else 1."""
+        wd = group.get("weight_decay", 0)
+        return 1 - group["lr"] * wd if wd and group.get("decoupled_weight_decay") else 1.0
+
     @staticmethod
     def _grad(p, group):
         """The gradient the update uses: negated for ``maximize``; with coupled weight decay

@@ -16,6 +16,7 @@ correction ``g + mu b`` at the current point, so no second gradient evaluation i
 
 from __future__ import annotations
 
+from .. import kernels
 from .optimizer import Optimizer, flag, nonnegative
 
 
@@ -63,3 +64,17 @@ class SGD(Optimizer):
                 buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
             g = g + mu * buf if group["nesterov"] else buf
         p.add_(g, alpha=-group["lr"])
+
+    def _fused_update(self, p, g, state, group):
+        mu = group["momentum"]
+        if not mu:
+            kernels.sgd(g.data, -group["lr"], *self._fused_grad_options(group), p.data)
+            return True
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            return False  # the first step makes the buffer from the gradient, op by op
+        kernels.sgd_momentum(
+            g.data, -group["lr"], *self._fused_grad_options(group), mu, 1 - group["dampening"], group["nesterov"],
+            p.data, buf.data,
+        )  # fmt: skip
+        return True

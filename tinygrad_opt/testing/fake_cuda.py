@@ -480,6 +480,31 @@ def ascontiguousarray(a, dtype=None):
     return _call(np.ascontiguousarray, (a,), {"dtype": dtype} if dtype is not None else {})
 
 
+def empty(shape, dtype=float, order="C"):
+    """Allocation only: no kernel runs (as in CuPy)."""
+    return _from_numpy(np.empty(shape, dtype, order), _current())
+
+
+def empty_like(a, dtype=None, order="K", subok=None, shape=None):
+    devices: list = []
+    proto = _unwrap(a, devices)
+    return _from_numpy(np.empty_like(proto, dtype, order, shape=shape), _device_of(devices))
+
+
+def elementwise(kernel, args):
+    """A fused kernel of ``tinygrad_opt.kernels`` on the stand-in: its NumPy reference on the arrays
+    behind ``args`` (``Kernel.run_reference`` checks and casts what CuPy's ``ElementwiseKernel`` does),
+    counted as the one launch the CUDA kernel is. The arrays must share one device."""
+    devices: list = []
+    values = [_unwrap(a, devices) for a in args]
+    device = _device_of(devices)
+    outs = kernel.run_reference(values)
+    stats.kernels += 1
+    n_in = kernel.n_in
+    wrapped = [args[n_in + j] if n_in + j < len(args) else _from_numpy(o, device) for j, o in enumerate(outs)]
+    return wrapped[0] if len(wrapped) == 1 else tuple(wrapped)
+
+
 def asnumpy(a, stream=None, order="C", out=None, blocking=True):
     return a.get() if type(a) is ndarray else np.asarray(a, order=order)
 
