@@ -163,6 +163,87 @@ def _adam(rng, dtype, wd=0.0, decay=0.999):
     return [g, -1e-2 / (1 - 0.9**t), 0.1, 0.999, 0.001, np.sqrt(1 - 0.999**t), 1e-8, wd, -1.0, decay, p, m, v]
 
 
+def _adam_amsgrad(rng, dtype, wd=0.0, decay=0.999):
+    g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v = _adam(rng, dtype, wd, decay)
+    vmax = (v * rng.choice([0.5, 2.0], v.shape)).astype(dtype)  # the running max above and below the new r
+    g[0], vmax[1] = np.nan, np.nan  # a NaN gradient or maximum propagates, as np.maximum does
+    return [g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v, vmax]
+
+
+def _adagrad(rng, dtype, wd=0.01, sign=-1.0):
+    p, g = rng.standard_normal((2, 10)).astype(dtype)
+    acc = rng.random(10).astype(dtype)
+    g[0], acc[0] = 0.0, 0.0  # 0 / (0 + eps) = 0
+    return [g, -0.1 / (1 + 2 * 0.01), 1e-10, wd, sign, p, acc]
+
+
+def _rmsprop(rng, dtype, centered, momentum, wd=0.01, sign=1.0):
+    p, g, grad_avg, buf = rng.standard_normal((4, 11)).astype(dtype)
+    g[0] = 0.0
+    square_avg = (grad_avg * grad_avg + rng.random(11) + 0.1).astype(dtype)  # r > m², well away from it
+    outs = [p, square_avg] + [grad_avg] * centered + [buf] * momentum
+    return [g, -0.01, 0.9, 0.1, 1e-8, wd, sign] + [0.9] * momentum + outs
+
+
+def _adadelta(rng, dtype, wd=0.0, sign=-1.0):
+    p, g = rng.standard_normal((2, 10)).astype(dtype)
+    square_avg, acc_delta = rng.random((2, 10)).astype(dtype)
+    acc_delta[0] = 0.0
+    return [g, -1.0, 0.9, 0.1, 1e-6, wd, sign, p, square_avg, acc_delta]
+
+
+def _adamax(rng, dtype, wd=0.01, sign=1.0):
+    p, g, m = rng.standard_normal((3, 12)).astype(dtype)
+    u = (rng.random(12) * 2).astype(dtype)  # beta2 u above |g| + eps for some entries, below for others
+    g[0], u[1] = np.nan, np.nan  # NaN propagates through the max, as np.maximum
+    g[2] = 0.0
+    return [g, -2e-3 / (1 - 0.9**3), 0.1, 0.999, 1e-8, wd, sign, p, m, u]
+
+
+def _nadam(rng, dtype, wd=0.01, decay=1.0):
+    p, g, m = rng.standard_normal((3, 12)).astype(dtype)
+    v = rng.random(12).astype(dtype)
+    return [g, 0.1, 0.999, 0.001, 1 - 0.999**3, 1e-8, -2e-3 * 0.1, -2e-3 * 0.5, wd, -1.0, decay, p, m, v]
+
+
+def _radam(rng, dtype, rectified, wd=0.0, decay=0.999):
+    p, g, m = rng.standard_normal((3, 12)).astype(dtype)
+    v = rng.random(12).astype(dtype)
+    t = 7 if rectified else 3
+    rect = 0.4 if rectified else 0.0
+    scalars = [0.1, 0.999, 0.001, 1 - 0.9**t, 1e-3, np.sqrt(1 - 0.999**t), rect, rectified, 1e-8, wd, 1.0, decay]
+    return [g, *scalars, p, m, v]
+
+
+def _rprop(rng, dtype, sign=1.0):
+    p, g, prev = rng.standard_normal((3, 16)).astype(dtype)
+    step_size = rng.uniform(0.01, 0.1, 16).astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    prev[:3] = 0.0  # no previous gradient: Delta kept, theta moves
+    g[3], prev[3] = tiny, tiny  # the product underflows to 0: as no agreement
+    g[4] = 0.0  # a zero gradient does not move theta
+    g[5], prev[5] = np.nan, 1.0  # NaN agreement: Delta kept, the step skipped
+    g[6], prev[6] = np.inf, 0.0  # inf * 0 = NaN likewise
+    step_size[7], g[7], prev[7] = 0.9, 1.0, 1.0  # grows past the upper bound: clipped to it
+    step_size[8], g[8], prev[8] = 2e-3, 1.0, -1.0  # falls below the lower bound: clipped to it
+    g[9], prev[9] = -0.0, 1.0
+    return [g, 0.5, 1.2, 1e-3, 1.0, 0.0, sign, p, prev, step_size]
+
+
+def _asgd(rng, dtype, average, wd=0.01, sign=-1.0):
+    p, g, ax = rng.standard_normal((3, 10)).astype(dtype)
+    return [g, 1 - 1e-4 * 0.05, -0.05, 0.25 if average else 1.0, average, wd, sign, p, ax]
+
+
+def _delta_bar_delta(rng, dtype, sign=1.0):
+    p, g, delta_bar = rng.standard_normal((3, 12)).astype(dtype)
+    rate = rng.uniform(0.01, 0.1, 12).astype(dtype)
+    delta_bar[:2] = 0.0  # no agreement: the rate is kept
+    g[2] = np.nan  # a NaN product neither raises nor cuts the rate
+    g[3] = 0.0
+    return [g, 1e-3, 0.5, 0.3, 0.0, sign, p, rate, delta_bar]
+
+
 CASES = [
     (kernels.relu_backward, _relu_backward),
     (kernels.softmax_xent_grad, _softmax_xent_grad),
@@ -179,6 +260,29 @@ CASES = [
     (kernels.sgd_momentum, lambda rng, dtype: _sgd_momentum(rng, dtype, nesterov=False)),
     (kernels.adam, _adam),
     (kernels.adam, lambda rng, dtype: _adam(rng, dtype, wd=0.01, decay=1.0)),
+    (kernels.adam_amsgrad, _adam_amsgrad),
+    (kernels.adam_amsgrad, lambda rng, dtype: _adam_amsgrad(rng, dtype, wd=0.01, decay=1.0)),
+    (kernels.adagrad, _adagrad),
+    (kernels.adagrad, lambda rng, dtype: _adagrad(rng, dtype, wd=0.0, sign=1.0)),
+    (kernels.rmsprop, lambda rng, dtype: _rmsprop(rng, dtype, False, False)),
+    (kernels.rmsprop, lambda rng, dtype: _rmsprop(rng, dtype, False, False, wd=0.0, sign=-1.0)),
+    (kernels.rmsprop_centered, lambda rng, dtype: _rmsprop(rng, dtype, True, False)),
+    (kernels.rmsprop_momentum, lambda rng, dtype: _rmsprop(rng, dtype, False, True, sign=-1.0)),
+    (kernels.rmsprop_centered_momentum, lambda rng, dtype: _rmsprop(rng, dtype, True, True)),
+    (kernels.adadelta, _adadelta),
+    (kernels.adadelta, lambda rng, dtype: _adadelta(rng, dtype, wd=0.1, sign=1.0)),
+    (kernels.adamax, _adamax),
+    (kernels.adamax, lambda rng, dtype: _adamax(rng, dtype, wd=0.0, sign=-1.0)),
+    (kernels.nadam, _nadam),
+    (kernels.nadam, lambda rng, dtype: _nadam(rng, dtype, wd=0.0, decay=0.999)),
+    (kernels.radam, lambda rng, dtype: _radam(rng, dtype, rectified=False)),
+    (kernels.radam, lambda rng, dtype: _radam(rng, dtype, rectified=True, wd=0.01, decay=1.0)),
+    (kernels.rprop, _rprop),
+    (kernels.rprop, lambda rng, dtype: _rprop(rng, dtype, sign=-1.0)),
+    (kernels.asgd, lambda rng, dtype: _asgd(rng, dtype, average=False)),
+    (kernels.asgd, lambda rng, dtype: _asgd(rng, dtype, average=True, wd=0.0, sign=1.0)),
+    (kernels.delta_bar_delta, _delta_bar_delta),
+    (kernels.delta_bar_delta, lambda rng, dtype: _delta_bar_delta(rng, dtype, sign=-1.0)),
 ]
 
 
@@ -234,8 +338,10 @@ def test_a_kernel_on_numpy_arrays_runs_its_reference():
     np.testing.assert_array_equal(kernels.relu_backward(g, x), [0.0, 0.0, 3.0])
     with pytest.raises(ValueError):
         kernels.relu_backward(g, x, np.empty(2))  # does not broadcast
-    with pytest.raises(ValueError, match="Out shape"):
-        kernels.relu_backward(g, x, np.empty((2, 1)))  # broadcasts, but the output must have the whole shape
+    with pytest.raises(ValueError, match="Out shape"):  # broadcasts, but the output must have the whole shape
+        kernels.relu_backward.run_reference([g, x, np.empty((2, 1))])
+    with pytest.raises(TypeError, match="output arguments must be arrays"):  # a NumPy scalar can't be written
+        kernels.relu_backward(np.float64(1.0), np.float64(2.0), np.float64(0.0))
     with pytest.raises(TypeError, match="Wrong number of arguments"):
         kernels.relu_backward(g)
 
@@ -250,19 +356,74 @@ FUSED = {
     "adam": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1),
     "adam_maximize": lambda p: optim.Adam(p, lr=0.01, betas=(0.8, 0.99), maximize=True),
     "adamw": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1),
+    "adam_amsgrad": lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True),
+    "adamw_amsgrad_maximize": lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True),
+    "adagrad_lr_decay": lambda p: optim.Adagrad(
+        p, lr=0.1, lr_decay=0.1, initial_accumulator_value=0.5, weight_decay=0.1
+    ),
+    "adagrad_maximize": lambda p: optim.Adagrad(p, lr=0.1, maximize=True),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=0.01, weight_decay=0.1),
+    "rmsprop_centered": lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, centered=True, maximize=True),
+    "rmsprop_momentum": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.9, weight_decay=0.01),
+    "rmsprop_centered_momentum": lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, centered=True, momentum=0.5),
+    "adadelta": lambda p: optim.Adadelta(p, weight_decay=0.1),
+    "adadelta_maximize": lambda p: optim.Adadelta(p, lr=0.5, rho=0.8, maximize=True),
+    "adamax": lambda p: optim.Adamax(p, lr=0.01, weight_decay=0.1),
+    "adamax_maximize": lambda p: optim.Adamax(p, lr=0.01, betas=(0.8, 0.99), maximize=True),
+    "nadam": lambda p: optim.NAdam(p, lr=0.01, weight_decay=0.1),
+    "nadam_decoupled_maximize": lambda p: optim.NAdam(
+        p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True
+    ),
+    "radam_early": lambda p: optim.RAdam(p, lr=0.01, weight_decay=0.1),
+    "radam_late": lambda p: optim.RAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True),
+    "rprop": lambda p: optim.Rprop(p, lr=0.01),
+    "rprop_clipped_maximize": lambda p: optim.Rprop(  # flips and both bounds within the four steps
+        p, lr=0.2, etas=(0.2, 1.5), step_sizes=(0.05, 0.25), maximize=True
+    ),
+    "asgd": lambda p: optim.ASGD(p, lr=0.1, weight_decay=0.1),
+    "asgd_averaging_maximize": lambda p: optim.ASGD(p, lr=0.1, t0=0, maximize=True),
+    "delta_bar_delta": lambda p: optim.DeltaBarDelta(p, lr=0.1),
+    "delta_bar_delta_maximize": lambda p: optim.DeltaBarDelta(p, lr=1.0, kappa=0.01, phi=0.3, theta=0.5, maximize=True),
 }
 
+STEPS = {"radam_late": 8}
+"""Steps where four are not enough: RAdam's rate is rectified from step 6 on (rho_t > 5 for beta2 = 0.999),
+so eight steps go through both branches; ASGD with t0=0 averages from step 3 on."""
 
-def _train(make_opt, fused: bool, monkeypatch):
-    """Four steps of a small MLP in float64 on the CPU; ``fused``: the flat group goes through the
+FUSED_KERNEL = {
+    **{name: kernels.sgd for name in ("sgd", "sgd_wd_maximize")},
+    **{name: kernels.sgd_momentum for name in ("sgd_momentum", "sgd_nesterov")},
+    **{name: kernels.adam for name in ("adam", "adam_maximize", "adamw")},
+    **{name: kernels.adam_amsgrad for name in ("adam_amsgrad", "adamw_amsgrad_maximize")},
+    **{name: kernels.adagrad for name in ("adagrad_lr_decay", "adagrad_maximize")},
+    "rmsprop": kernels.rmsprop,
+    "rmsprop_centered": kernels.rmsprop_centered,
+    "rmsprop_momentum": kernels.rmsprop_momentum,
+    "rmsprop_centered_momentum": kernels.rmsprop_centered_momentum,
+    **{name: kernels.adadelta for name in ("adadelta", "adadelta_maximize")},
+    **{name: kernels.adamax for name in ("adamax", "adamax_maximize")},
+    **{name: kernels.nadam for name in ("nadam", "nadam_decoupled_maximize")},
+    **{name: kernels.radam for name in ("radam_early", "radam_late")},
+    **{name: kernels.rprop for name in ("rprop", "rprop_clipped_maximize")},
+    **{name: kernels.asgd for name in ("asgd", "asgd_averaging_maximize")},
+    **{name: kernels.delta_bar_delta for name in ("delta_bar_delta", "delta_bar_delta_maximize")},
+}
+"""The kernel each configuration's steps launch (SGD's momentum buffer is made op by op at step 1)."""
+
+FIRST_STEP_OP_BY_OP = {"sgd_momentum", "sgd_nesterov"}
+
+
+def _train(make_opt, fused: bool, monkeypatch, steps: int = 4):
+    """``steps`` steps of a small MLP in float64 on the CPU; ``fused``: the flat group goes through the
     optimizer's fused kernel (its reference on NumPy arrays) as it does on a GPU."""
     monkeypatch.setattr(kernels, "on_device", lambda array: fused)
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3)).to(dtype=tg.float64)
     opt = make_opt(model.parameters())
+    opt.fused = fused  # where the kernels also run on the CPU, this alone picks the path
     rng = np.random.default_rng(1)
     x, y = tg.tensor(rng.standard_normal((8, 5))), tg.tensor(rng.integers(0, 3, 8))
-    for _ in range(4):
+    for _ in range(steps):
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
@@ -271,8 +432,9 @@ def _train(make_opt, fused: bool, monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(FUSED))
 def test_fused_update_equals_the_op_by_op_update(name, monkeypatch):
-    params, state = _train(FUSED[name], True, monkeypatch)
-    ref_params, ref_state = _train(FUSED[name], False, monkeypatch)
+    steps = STEPS.get(name, 4)
+    params, state = _train(FUSED[name], True, monkeypatch, steps)
+    ref_params, ref_state = _train(FUSED[name], False, monkeypatch, steps)
     for a, b in zip(params, ref_params):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
     assert state["param_groups"] == ref_state["param_groups"]
@@ -293,3 +455,32 @@ def test_the_fused_path_is_taken(monkeypatch):
     monkeypatch.setattr(kernels.Kernel, "__call__", spy)
     _train(FUSED["adam"], True, monkeypatch)
     assert calls.count("tg_adam") == 4
+
+
+def test_every_fused_configuration_names_its_kernel():
+    assert set(FUSED_KERNEL) == set(FUSED)
+    optimizer_kernels = set(kernels.KERNELS[kernels.KERNELS.index(kernels.sgd) :])
+    assert set(FUSED_KERNEL.values()) == optimizer_kernels  # every optimizer kernel runs in a training test
+
+
+@pytest.mark.parametrize("name", sorted(FUSED))
+def test_each_step_is_one_launch_of_its_kernel(name, monkeypatch):
+    """Every step after the first (every step where no state is made op by op) is one launch of the
+    configuration's kernel and no other optimizer kernel."""
+    calls = []
+    original = kernels.Kernel.__call__
+
+    def spy(self, *args):
+        calls.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(kernels.Kernel, "__call__", spy)
+    steps = STEPS.get(name, 4)
+    _train(FUSED[name], True, monkeypatch, steps)
+    launched = [k for k in calls if k in FUSED_KERNEL.values()]
+    assert launched == [FUSED_KERNEL[name]] * (steps - (name in FIRST_STEP_OP_BY_OP))
+
+
+def test_radam_late_goes_through_both_branches():
+    t_rectified = [t for t in range(1, STEPS["radam_late"] + 1) if optim.RAdam._rectification(t, 0.999) is not None]
+    assert t_rectified == [6, 7, 8]

@@ -126,12 +126,13 @@ def relu_mask_inputs(draw):
 
 @st.composite
 def max_spread_inputs(draw):
-    """A cotangent, and the constants of a max over some axes: x, its max m (kept dims) and the ties."""
-    g = draw(values(NONEMPTY))
-    x = np.round(draw(arrays(g.shape)))  # rounding makes ties
-    axis = tuple(sorted(set(draw(st.lists(st.integers(0, g.ndim - 1), min_size=1, max_size=g.ndim)))))
+    """A max's cotangent (kept-dims shape) and the constants: x, its max m over ``axis`` (kept dims), and
+    the ties (given, or None: counted by the op)."""
+    x = np.round(draw(values(NONEMPTY)))  # rounding makes ties
+    axis = tuple(sorted(set(draw(st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim)))))
     m = x.max(axis=axis, keepdims=True)
-    return (g,), {"x": x, "m": m, "ties": (x == m).sum(axis=axis, keepdims=True).astype(x.dtype)}
+    ties = (x == m).sum(axis=axis, keepdims=True).astype(x.dtype) if draw(st.booleans()) else None
+    return (draw(arrays(m.shape)),), {"x": x, "m": m, "ties": ties, "axis": axis}
 
 
 def _softmax_ce_grad_ref(x, weights, axis):
@@ -344,8 +345,8 @@ CASES = {
         lambda x, axis, keepdims: x.max(axis, keepdims), np.max, axes_and_keepdims(distinct(SMALL), min_axes=1)
     ),
     R.MaxSpread: Case(
-        lambda g, x, m, ties: R.MaxSpread.apply(g, x=x, m=m, ties=ties),
-        lambda g, x, m, ties: g * (x == m) / ties,
+        lambda g, x, m, ties, axis: R.MaxSpread.apply(g, x=x, m=m, ties=ties, axis=axis),
+        lambda g, x, m, ties, axis: g * (x == m) / (x == m).sum(axis=axis, keepdims=True),
         max_spread_inputs(),
     ),
     R.Prod: Case(lambda x, axis, keepdims: x.prod(axis, keepdims), np.prod, prod_inputs()),

@@ -173,6 +173,32 @@ def asarray(data, dtype=None, device: str = "cpu"):
         return cp.asarray(data, dtype=dtype)
 
 
+class PinnedStaging:
+    """Host arrays to a GPU through page-locked (pinned) host buffers, so each copy runs asynchronously
+    and the host goes on queueing work (from pageable memory CUDA copies synchronously, through a
+    staging buffer of its own). A buffer is kept until its copy is done: an event recorded after the
+    copy is waited on before more than ``depth`` copies are in flight (a wait for that copy only, not
+    for the whole device). PyTorch's ``pin_memory=True`` with ``non_blocking`` copies."""
+
+    def __init__(self, depth: int = 2):
+        self.depth = depth
+        self._in_flight: list = []  # (event, pinned buffer) of the copies not known to be done
+
+    def to_device(self, host, device: str):
+        cp = _load_cupy()
+        while len(self._in_flight) >= self.depth:
+            event, _ = self._in_flight.pop(0)
+            event.synchronize()
+        with _on(device):
+            pinned = _cupyx.empty_pinned(host.shape, host.dtype)
+            pinned[...] = host
+            out = cp.asarray(pinned, blocking=False)
+            event = cp.cuda.Event()
+            event.record()
+        self._in_flight.append((event, pinned))
+        return out
+
+
 def to_numpy(array) -> np.ndarray:
     if isinstance(array, np.ndarray):
         return array

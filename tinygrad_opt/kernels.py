@@ -45,21 +45,22 @@ class Kernel:
     reference: object  # reference(*inputs, *outputs): the rule in NumPy, writing the outputs in place
     _compiled: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def params(self) -> list[tuple[str, str, bool]]:
+    def __post_init__(self):
+        self.params = [
+            (words[-2], words[-1], words[0] == "raw")
+            for spec in (self.in_params, self.out_params)
+            for words in (p.split() for p in spec.split(","))
+        ]
         """(type, name, raw) of every parameter, inputs first."""
-        out = []
-        for spec in (self.in_params, self.out_params):
-            for p in spec.split(","):
-                words = p.split()
-                out.append((words[-2], words[-1], words[0] == "raw"))
-        return out
-
-    @property
-    def n_in(self) -> int:
-        return len(self.in_params.split(","))
+        self.n_in = len(self.in_params.split(","))
+        self.n_params = len(self.params)
 
     def __call__(self, *args):
+        if len(args) == self.n_params and all(type(a) is np.ndarray for a in args[self.n_in :]):
+            # in place on NumPy arrays (the optimizers on the CPU): the reference without run_reference's
+            # checks, since NEP 50 already gives Python scalars the arrays' dtype, as T does
+            backend.run_quietly(self.reference, *args)
+            return args[self.n_in] if self.n_params - self.n_in == 1 else args[self.n_in :]
         if not any(backend.is_device_array(a) for a in args):
             outs = self.run_reference(list(args))  # NumPy arrays: the reference is the kernel
             return outs[0] if len(outs) == 1 else tuple(outs)
@@ -85,6 +86,8 @@ class Kernel:
                 f"Wrong number of arguments for {self.name!r}. It must be either {n_in} or {len(params)} (with "
                 f"outputs), but given {len(values)}."
             )
+        if any(not isinstance(out, np.ndarray) for out in values[n_in:]):  # a NumPy scalar can't be written
+            raise TypeError(f"{self.name}: output arguments must be arrays, got {[type(o).__name__ for o in values]}")
         arrays = [(v, t, raw) for v, (t, _, raw) in zip(values, params) if isinstance(v, np.ndarray)]
         t_dtype = next(v.dtype for v, t, _ in arrays if t == "T")
         shape = np.broadcast_shapes(*(v.shape for v, _, raw in arrays if not raw))
@@ -305,6 +308,280 @@ s / (sqrt(r)/sqrt(1 - rho2^t) + delta) (``nstep`` = -lr/(1 - rho1^t), ``b1c`` = 
 ``bc2`` = sqrt(1 - rho2^t))."""
 
 
+def _adam_amsgrad(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v, vmax):
+    d = _decayed_grad(g, sign, wd, p)
+    p *= decay
+    m += b1c * (d - m)
+    v *= b2
+    v += b2c * (d * d)
+    np.maximum(vmax, v, out=vmax)
+    p += nstep * (m / (np.sqrt(vmax) / bc2 + eps))
+
+
+adam_amsgrad = Kernel(
+    "tg_adam_amsgrad",
+    "T g, T nstep, T b1c, T b2, T b2c, T bc2, T eps, T wd, T sign, T decay",
+    "T p, T m, T v, T vmax",
+    _DECAYED_GRAD
+    + """ p = p * decay;
+    m = m + b1c * (d - m);
+    v = v * b2 + b2c * (d * d);
+    vmax = (v > vmax || v != v) ? v : vmax;
+    p = p + nstep * (m / (sqrt(vmax) / bc2 + eps));""",
+    _adam_amsgrad,
+)
+"""AMSGrad (Adam/AdamW with ``amsgrad=True``): Adam's step with r replaced by its running maximum
+r_max <- max(r_max, r) (NaN propagates, as ``np.maximum``); the scalars as for ``adam``."""
+
+
+def _adagrad(g, nclr, eps, wd, sign, p, acc):
+    d = _decayed_grad(g, sign, wd, p)
+    acc += d * d
+    p += nclr * (d / (np.sqrt(acc) + eps))
+
+
+adagrad = Kernel(
+    "tg_adagrad",
+    "T g, T nclr, T eps, T wd, T sign",
+    "T p, T acc",
+    _DECAYED_GRAD + " acc = acc + d * d; p = p + nclr * (d / (sqrt(acc) + eps));",
+    _adagrad,
+)
+"""AdaGrad: r <- r + d², theta <- theta - epsilon_k d / (sqrt(r) + delta) (``nclr`` = -epsilon_k =
+-lr / (1 + (k - 1) lr_decay); ``acc`` is the state's ``sum``)."""
+
+
+def _rmsprop_kernel(centered: bool, momentum: bool) -> Kernel:
+    """RMSprop's kernel for one combination of its options: each adds a state buffer (an output), and an
+    output that is not there cannot be left out of an ElementwiseKernel, so each combination is a kernel."""
+    outs = ["p", "square_avg"] + ["grad_avg"] * centered + ["buf"] * momentum
+    body = _DECAYED_GRAD + " square_avg = square_avg * rho + rho1 * (d * d);"
+    if centered:
+        body += " grad_avg = grad_avg + rho1 * (d - grad_avg);"
+        body += " const T avg = sqrt(square_avg - grad_avg * grad_avg) + eps;"
+    else:
+        body += " const T avg = sqrt(square_avg) + eps;"
+    body += " buf = buf * mu + d / avg; p = p + nlr * buf;" if momentum else " p = p + nlr * (d / avg);"
+
+    def reference(g, nlr, rho, rho1, eps, wd, sign, *rest):
+        mu, rest = (rest[0], rest[1:]) if momentum else (None, rest)
+        out = dict(zip(outs, rest))
+        p, square_avg = out["p"], out["square_avg"]
+        d = _decayed_grad(g, sign, wd, p)
+        square_avg *= rho
+        square_avg += rho1 * (d * d)
+        if centered:
+            grad_avg = out["grad_avg"]
+            grad_avg += rho1 * (d - grad_avg)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        else:
+            avg = np.sqrt(square_avg) + eps
+        if momentum:
+            buf = out["buf"]
+            buf *= mu
+            buf += d / avg
+            p += nlr * buf
+        else:
+            p += nlr * (d / avg)
+
+    name = "tg_rmsprop" + "_centered" * centered + "_momentum" * momentum
+    in_params = "T g, T nlr, T rho, T rho1, T eps, T wd, T sign" + ", T mu" * momentum
+    return Kernel(name, in_params, ", ".join(f"T {o}" for o in outs), body, reference)
+
+
+rmsprop = _rmsprop_kernel(centered=False, momentum=False)
+"""RMSprop: r <- rho r + (1 - rho) d², theta <- theta - lr d / (sqrt(r) + delta) (``nlr`` = -lr, ``rho1``
+= 1 - rho; ``rho`` is PyTorch's ``alpha``)."""
+
+rmsprop_centered = _rmsprop_kernel(centered=True, momentum=False)
+"""Centered RMSprop: also m <- m + (1 - rho)(d - m), and the denominator sqrt(r - m²) + delta."""
+
+rmsprop_momentum = _rmsprop_kernel(centered=False, momentum=True)
+"""RMSprop with momentum: v <- mu v + d / (sqrt(r) + delta), theta <- theta - lr v."""
+
+rmsprop_centered_momentum = _rmsprop_kernel(centered=True, momentum=True)
+"""Centered RMSprop with momentum: v <- mu v + d / (sqrt(r - m²) + delta), theta <- theta - lr v."""
+
+
+def _adadelta(g, nlr, rho, rho1, eps, wd, sign, p, square_avg, acc_delta):
+    d = _decayed_grad(g, sign, wd, p)
+    square_avg *= rho
+    square_avg += rho1 * (d * d)
+    delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * d
+    acc_delta *= rho
+    acc_delta += rho1 * (delta * delta)
+    p += nlr * delta
+
+
+adadelta = Kernel(
+    "tg_adadelta",
+    "T g, T nlr, T rho, T rho1, T eps, T wd, T sign",
+    "T p, T square_avg, T acc_delta",
+    _DECAYED_GRAD
+    + """ square_avg = square_avg * rho + rho1 * (d * d);
+    const T delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * d;
+    acc_delta = acc_delta * rho + rho1 * (delta * delta);
+    p = p + nlr * delta;""",
+    _adadelta,
+)
+"""AdaDelta: r <- rho r + (1 - rho) d², Delta = sqrt(s + delta) / sqrt(r + delta) d, s <- rho s + (1 - rho)
+Delta², theta <- theta - lr Delta (``nlr`` = -lr, ``rho1`` = 1 - rho)."""
+
+
+def _adamax(g, nstep, b1c, b2, eps, wd, sign, p, m, u):
+    d = _decayed_grad(g, sign, wd, p)
+    m += b1c * (d - m)
+    np.maximum(u * b2, np.abs(d) + eps, out=u)
+    p += nstep * (m / u)
+
+
+adamax = Kernel(
+    "tg_adamax",
+    "T g, T nstep, T b1c, T b2, T eps, T wd, T sign",
+    "T p, T m, T u",
+    _DECAYED_GRAD
+    + """ m = m + b1c * (d - m);
+    const T a = u * b2, b = fabs(d) + eps;
+    u = (b > a || b != b) ? b : a;
+    p = p + nstep * (m / u);""",
+    _adamax,
+)
+"""Adamax: s <- s + (1 - beta1)(d - s), u <- max(beta2 u, |d| + delta) (NaN propagates), theta <- theta -
+lr/(1 - beta1^t) s / u (``nstep`` = -lr/(1 - beta1^t), ``b1c`` = 1 - beta1; ``u`` is ``exp_inf``)."""
+
+
+def _nadam(g, b1c, b2, b2c, bc2, eps, cg, cm, wd, sign, decay, p, m, v):
+    d = _decayed_grad(g, sign, wd, p)
+    p *= decay
+    m += b1c * (d - m)
+    v *= b2
+    v += b2c * (d * d)
+    denom = np.sqrt(v / bc2) + eps
+    p += cg * (d / denom)
+    p += cm * (m / denom)
+
+
+nadam = Kernel(
+    "tg_nadam",
+    "T g, T b1c, T b2, T b2c, T bc2, T eps, T cg, T cm, T wd, T sign, T decay",
+    "T p, T m, T v",
+    _DECAYED_GRAD
+    + """ p = p * decay;
+    m = m + b1c * (d - m);
+    v = v * b2 + b2c * (d * d);
+    const T denom = sqrt(v / bc2) + eps;
+    p = p + cg * (d / denom);
+    p = p + cm * (m / denom);""",
+    _nadam,
+)
+"""NAdam: Adam's moments, then theta <- theta + c_g d / D + c_s s / D with D = sqrt(r / (1 - beta2^t)) +
+delta (``bc2`` = 1 - beta2^t; ``cg`` = -lr (1 - mu_t)/(1 - Pi_t), ``cm`` = -lr mu_{t+1}/(1 - Pi_t mu_{t+1}),
+the momentum schedule's product Pi_t kept on the host)."""
+
+
+def _radam(g, b1c, b2, b2c, bc1, lr, sbc2, rect, rectified, eps, wd, sign, decay, p, m, v):
+    d = _decayed_grad(g, sign, wd, p)
+    p *= decay
+    m += b1c * (d - m)
+    v *= b2
+    v += b2c * (d * d)
+    s = m / bc1 * lr
+    p -= s * (sbc2 / (np.sqrt(v) + eps)) * rect if rectified else s
+
+
+radam = Kernel(
+    "tg_radam",
+    "T g, T b1c, T b2, T b2c, T bc1, T lr, T sbc2, T rect, bool rectified, T eps, T wd, T sign, T decay",
+    "T p, T m, T v",
+    _DECAYED_GRAD
+    + """ p = p * decay;
+    m = m + b1c * (d - m);
+    v = v * b2 + b2c * (d * d);
+    const T s = m / bc1 * lr;
+    p = p - (rectified ? s * (sbc2 / (sqrt(v) + eps)) * rect : s);""",
+    _radam,
+)
+"""RAdam: Adam's moments, then theta <- theta - lr s_hat sqrt(1 - beta2^t)/(sqrt(r) + delta) rect when
+``rectified`` (rho_t > 5), else theta - lr s_hat, s_hat = s / (1 - beta1^t) (``bc1`` = 1 - beta1^t, ``sbc2`` =
+sqrt(1 - beta2^t); the branch and ``rect`` are decided on the host from t alone)."""
+
+
+def _rprop(g, eta_minus, eta_plus, lo, hi, wd, sign, p, prev, step_size):
+    d = _decayed_grad(g, sign, wd, p)
+    a = d * prev
+    step_size *= np.where(a > 0, eta_plus, np.where(a < 0, eta_minus, 1)).astype(step_size.dtype)
+    np.clip(step_size, lo, hi, out=step_size)
+    d = np.where(a >= 0, d, 0).astype(p.dtype)
+    p += -1 * (np.sign(d) * step_size)
+    prev[...] = d
+
+
+rprop = Kernel(
+    "tg_rprop",
+    "T g, T eta_minus, T eta_plus, T lo, T hi, T wd, T sign",
+    "T p, T prev, T step_size",
+    _DECAYED_GRAD
+    + """ const T a = d * prev;
+    step_size = step_size * (a > 0 ? eta_plus : (a < 0 ? eta_minus : (T)1));
+    step_size = step_size < lo ? lo : (step_size > hi ? hi : step_size);
+    const T e = a >= 0 ? d : (T)0;
+    const T sg = e > 0 ? (T)1 : (e < 0 ? (T)-1 : (e == 0 ? (T)0 : e));
+    p = p + (T)-1 * (sg * step_size);
+    prev = e;""",
+    _rprop,
+)
+"""Rprop: Delta <- clip(Delta eta_plus, lo, hi) where d d_prev > 0, clip(Delta eta_minus, lo, hi) and d <- 0
+where < 0; theta <- theta - sign(d) Delta; d_prev <- d (a NaN product neither grows nor cuts Delta and
+zeroes d; NaN in Delta propagates through the clip, as ``np.clip``)."""
+
+
+def _asgd(g, shrink, neta, mu, average, wd, sign, p, ax):
+    d = _decayed_grad(g, sign, wd, p)
+    p *= shrink
+    p += neta * d
+    if average:
+        ax += (p - ax) * mu
+    else:
+        ax[...] = p
+
+
+asgd = Kernel(
+    "tg_asgd",
+    "T g, T shrink, T neta, T mu, bool average, T wd, T sign",
+    "T p, T ax",
+    _DECAYED_GRAD + " p = p * shrink; p = p + neta * d; ax = average ? ax + (p - ax) * mu : p;",
+    _asgd,
+)
+"""ASGD: theta <- (1 - lambd eta_k) theta - eta_k d, then ax <- ax + mu_k (theta - ax) when ``average`` (mu_k
+!= 1), else ax <- theta (``shrink`` = 1 - lambd eta_k, ``neta`` = -eta_k; eta and mu stay on the host)."""
+
+
+def _delta_bar_delta(g, kappa, shrink, b, wd, sign, p, rate, delta_bar):
+    d = _decayed_grad(g, sign, wd, p)
+    a = delta_bar * d
+    rate += np.where(a > 0, kappa, 0).astype(rate.dtype)
+    rate *= np.where(a < 0, shrink, 1).astype(rate.dtype)
+    delta_bar += b * (d - delta_bar)
+    p += -1 * (rate * d)
+
+
+delta_bar_delta = Kernel(
+    "tg_delta_bar_delta",
+    "T g, T kappa, T shrink, T b, T wd, T sign",
+    "T p, T rate, T delta_bar",
+    _DECAYED_GRAD
+    + """ const T a = delta_bar * d;
+    rate = rate + (a > 0 ? kappa : (T)0);
+    rate = rate * (a < 0 ? shrink : (T)1);
+    delta_bar = delta_bar + b * (d - delta_bar);
+    p = p + (T)-1 * (rate * d);""",
+    _delta_bar_delta,
+)
+"""Delta-bar-delta: epsilon <- epsilon + kappa where delta_bar d > 0, (1 - phi) epsilon where < 0;
+delta_bar <- delta_bar + (1 - theta)(d - delta_bar); theta_param <- theta_param - epsilon d (``shrink`` = 1 -
+phi, ``b`` = 1 - theta; ``rate`` is epsilon)."""
+
+
 KERNELS = (
     relu_backward,
     softmax_xent_grad,
@@ -317,6 +594,19 @@ KERNELS = (
     sgd,
     sgd_momentum,
     adam,
+    adam_amsgrad,
+    adagrad,
+    rmsprop,
+    rmsprop_centered,
+    rmsprop_momentum,
+    rmsprop_centered_momentum,
+    adadelta,
+    adamax,
+    nadam,
+    radam,
+    rprop,
+    asgd,
+    delta_bar_delta,
 )
 """Every kernel, for the tests that compile and check them."""
 

@@ -118,6 +118,29 @@ def test_every_batch_lands_on_the_requested_device(device):
     assert all(b[0].device == device for b in DataLoader(on_device, batch_size=4, shuffle=True, seed=0))
 
 
+def test_pinned_batches_are_the_same_batches_copied_once_each_through_page_locked_buffers(device):
+    """``pin_memory=True``: host batches reach the GPU through pinned staging buffers (one host-to-device
+    copy per field, as without pinning), with the same values; on the CPU the option changes nothing."""
+    rng = np.random.default_rng(0)
+    x = tg.Tensor(rng.standard_normal((10, 3)).astype(np.float32), device="cpu")
+    y = tg.Tensor(np.arange(10), device="cpu")
+    plain = list(DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=1, device=device))
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=1, device=device, pin_memory=True)
+    if tg.backend.FAKE_CUDA and device != "cpu":
+        from tinygrad_opt.testing import fake_cuda
+
+        with fake_cuda.counting() as counts:
+            pinned = list(loader)
+        assert (counts.to_device, counts.to_host) == (2 * len(pinned), 0)
+    else:
+        pinned = list(loader)
+    assert len(pinned) == len(plain) == 3
+    for (px, py), (qx, qy) in zip(pinned, plain):
+        assert px.device == qx.device == device and py.dtype == qy.dtype
+        np.testing.assert_array_equal(px.numpy(), qx.numpy())
+        np.testing.assert_array_equal(py.numpy(), qy.numpy())
+
+
 # --------------------------------------------------------------------------- resume
 
 
@@ -191,6 +214,7 @@ def test_a_schedule_sets_each_epochs_batch_size_and_len():
         ({"shuffle": "yes"}, r"DataLoader: shuffle must be True or False, got 'yes'"),
         ({"drop_last": 1}, r"drop_last"),
         ({"seed": -1}, r"DataLoader: seed must be a non-negative integer or None, got -1"),
+        ({"pin_memory": "yes"}, r"DataLoader: pin_memory must be True or False, got 'yes'"),
     ],
 )
 def test_bad_loader_arguments_name_the_loader_the_value_and_the_fix(kwargs, match):

@@ -51,10 +51,13 @@ class DataLoader:
     ``drop_last``: skip the final batch when it is smaller than the batch size.
     ``device``: put every batch there (the model's device); None keeps a TensorDataset's device, and
     arrays from other datasets go to the default device.
+    ``pin_memory``: batches from host data go to a GPU ``device`` through pinned host buffers, so the
+    copy runs asynchronously while the GPU works (as PyTorch's ``pin_memory=True``); ignored on the
+    CPU. Data already on the GPU (``TensorDataset`` of device tensors, as the CLI uses) needs no copy.
     Each ``iter(loader)`` is one epoch; the epoch counter advances when a pass ends (or is abandoned).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None, pin_memory=False):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise ArgumentTypeError(
                 f"DataLoader: dataset needs __len__ and __getitem__ (a Dataset), got {type(dataset).__name__}; "
@@ -62,7 +65,7 @@ class DataLoader:
             )
         if not callable(batch_size):
             check_int("DataLoader", "batch_size", batch_size)
-        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last), ("pin_memory", pin_memory)):
             if not isinstance(flag, bool):
                 raise HyperparameterError(f"DataLoader: {name} must be True or False, got {flag!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
@@ -75,6 +78,8 @@ class DataLoader:
         self.shuffle, self.drop_last = shuffle, drop_last
         self.seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
         self.device = device
+        self.pin_memory = pin_memory
+        self._staging = None  # backend.PinnedStaging, made on the first pinned copy
         self.epoch = 0
         self._position = None  # batches handed out in the running pass; None between passes
         self._n_batches = 0
@@ -132,7 +137,13 @@ class DataLoader:
         return tuple(self._place(_stack(field)) for field in zip(*items))
 
     def _place(self, t: Tensor) -> Tensor:
-        return t if self.device is None else t.to(self.device)
+        if self.device is None or t.device == self.device:
+            return t
+        if self.pin_memory and t.device == "cpu":
+            if self._staging is None:
+                self._staging = backend.PinnedStaging()
+            return Tensor(self._staging.to_device(t.data, self.device), device=self.device, copy=False)
+        return t.to(self.device)
 
     # ------------------------------------------------------------------ resume
     def state_dict(self) -> dict:

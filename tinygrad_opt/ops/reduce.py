@@ -23,20 +23,32 @@ def reduce_axes(kind, a, axis, keepdims):
     output but many outputs are made (pooling windows), the reduction crawls over the strided view;
     folding the slices together with the elementwise ufunc is many times faster, same result. (On a
     GPU the reduction is one kernel, and folding would launch one per slice: there it stays direct.)"""
-    count = 1
-    for i in axis:
-        count *= a.shape[i]
-    if count == 0 or count > _SMALL or a.size < _MANY or not isinstance(a, backend.np.ndarray):
+    if not _folds(a, axis):
         return getattr(a, kind)(axis=axis, keepdims=keepdims)
     ufunc = getattr(backend.xp_of(a), _FOLD[kind])
-    slices = itertools.product(*(range(a.shape[i]) if i in axis else [slice(None)] for i in range(a.ndim)))
     out = None
-    for idx in slices:
+    for idx in _slices(a.shape, axis):
         part = a[idx]
         out = part.copy() if out is None else ufunc(out, part, out=out)
     if keepdims:
         out = out.reshape(_keep_shape(a.shape, axis))
     return out
+
+
+def _folds(a, axis) -> bool:
+    """Whether a reduction of the NumPy array ``a`` over ``axis`` runs as a fold over slices (see
+    reduce_axes): few elements per output (pooling windows), many outputs."""
+    if a.size < _MANY or not isinstance(a, backend.np.ndarray):
+        return False
+    count = 1
+    for i in axis:
+        count *= a.shape[i]
+    return 0 < count <= _SMALL
+
+
+def _slices(shape, axis):
+    """The indices that pick one element of the ``axis`` dims and all of the others: the slices folded."""
+    return itertools.product(*(range(n) if i in axis else [slice(None)] for i, n in enumerate(shape)))
 
 
 def _divide_into(a, b):
@@ -87,30 +99,69 @@ class Max(Function):
 
     def vjp(self, g):
         x = self.parents[0]
-        spread = _expand_back(g, x.shape, self.axis, self.keepdims)
-        if kernels.on_device(x.data):  # the mask, the ties' division and the product in one launch
-            m = self.output().data.reshape(_keep_shape(x.shape, self.axis))
-            ties = (x.data == m).sum(axis=self.axis, keepdims=True, dtype=x.dtype)
-            return (MaxSpread.apply(spread, x=x.data, m=m, ties=ties),)
-        return (spread * self._weight(),)
+        xd = x.data
+        if kernels.on_device(xd) or _folds(xd, self.axis):  # one op: a kernel on a GPU, slices on the CPU
+            keep = _keep_shape(x.shape, self.axis)
+            m = self.output().data.reshape(keep)
+            ties = (xd == m).sum(axis=self.axis, keepdims=True, dtype=xd.dtype) if kernels.on_device(xd) else None
+            return (MaxSpread.apply(g.reshape(keep), x=xd, m=m, ties=ties, axis=self.axis),)
+        return (_expand_back(g, x.shape, self.axis, self.keepdims) * self._weight(),)
 
     def jvp(self, t):
         return None if t is None else (t * self._weight()).sum(axis=self.axis, keepdims=self.keepdims)
 
 
+def _spread_over_slices(x, m, g, axis):
+    """MaxSpread's forward on the CPU for windows that fold: g (1 / ties) written into each window
+    position's slice where x equals the max (a product with the mask: 0 elsewhere, NaN where 1/ties
+    is inf, as (x == m) / ties * g gives)."""
+    np = backend.np
+    rest = [x.shape[i] for i in range(x.ndim) if i not in axis]
+    m, g = m.reshape(rest), g.reshape(rest)
+    slices = list(_slices(x.shape, axis))
+    masks = [x[idx] == m for idx in slices]
+    ties = masks[0].astype(x.dtype)
+    for mask in masks[1:]:
+        ties += mask
+    scale = g * np.divide(1, ties, dtype=x.dtype)
+    out = np.empty(x.shape, scale.dtype)
+    for idx, mask in zip(slices, masks):
+        np.multiply(scale, mask, out=out[idx])
+    return out
+
+
 class MaxSpread(Function):
-    """g (x == m) / ties for constants x, m (the max, broadcast) and ties (how many entries equal it):
-    Max's VJP on a GPU as one op (kernels.max_spread). Linear in g with a diagonal weight, so its VJP
-    and JVP are itself."""
+    """g (x == m) / ties: a max's cotangent ``g`` (of the max's kept-dims shape) shared evenly among the
+    entries of x equal to their max ``m`` along ``axis`` (``ties`` of them, counted here when None; 0/0 =
+    NaN where the max was NaN, as in PyTorch). Max's VJP as one op: one kernel on a GPU
+    (kernels.max_spread), and on the CPU, for pooling windows, a pass per window position over
+    quarter-size slices, where the broadcast form would repeat g and m over the windows first. Linear
+    in g: its JVP is itself, its VJP gathers sum_axis(h (x == m) / ties)."""
 
     def forward(self, g):
-        return kernels.max_spread(self.x, self.m, g, self.ties)
+        if kernels.on_device(g):
+            return kernels.max_spread(self.x, self.m, g, self._ties())
+        x, m, axis = self.x, self.m, self.axis
+        if not _folds(x, axis):
+            return g * self._weight()
+        return backend.run_quietly(_spread_over_slices, x, m, g, axis)
+
+    def _ties(self):
+        if self.ties is None:
+            self.ties = (self.x == self.m).sum(axis=self.axis, keepdims=True, dtype=self.x.dtype)
+        return self.ties
+
+    def _weight(self):
+        """(x == m) / ties as an array."""
+        w = (self.x == self.m).astype(self.x.dtype)
+        backend.run_quietly(_divide_into, w, self._ties())
+        return w
 
     def vjp(self, h):
-        return (MaxSpread.apply(h, x=self.x, m=self.m, ties=self.ties),)
+        return ((h * _const(self._weight())).sum(axis=self.axis, keepdims=True),)
 
     def jvp(self, t):
-        return None if t is None else MaxSpread.apply(t, x=self.x, m=self.m, ties=self.ties)
+        return None if t is None else MaxSpread.apply(t, x=self.x, m=self.m, ties=self.ties, axis=self.axis)
 
 
 class Prod(Function):

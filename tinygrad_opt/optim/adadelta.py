@@ -11,6 +11,7 @@ needed: ``lr`` defaults to 1.0 as in PyTorch and only rescales the step.
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import zeros_like
 from .optimizer import Optimizer, flag, nonnegative, positive, unit_interval
 
@@ -30,3 +31,11 @@ class Adadelta(Optimizer):
         delta = (state["acc_delta"] + eps).sqrt() / (square_avg + eps).sqrt() * g
         state["acc_delta"].mul_(rho).addcmul_(delta, delta, value=1 - rho)
         p.add_(delta, alpha=-group["lr"])
+
+    def _fused_update(self, p, g, state, group):
+        rho = group["rho"]
+        kernels.adadelta(
+            g.data, -group["lr"], rho, 1 - rho, group["eps"], *self._fused_grad_options(group),
+            p.data, state["square_avg"].data, state["acc_delta"].data,
+        )  # fmt: skip
+        return True

@@ -10,6 +10,7 @@ gradient c it is epsilon/(delta + sqrt(k) |c|) (seed 003 §5.3.2 item 2).
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import full_like
 from .optimizer import Optimizer, flag, nonnegative, positive
 
@@ -40,7 +41,17 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         return {"sum": full_like(p, group["initial_accumulator_value"])}
 
+    @staticmethod
+    def _clr(state, group) -> float:
+        """epsilon_k = lr / (1 + (k - 1) lr_decay)."""
+        return group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+
     def _update(self, p, g, state, group):
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"].addcmul_(g, g)
-        p.addcdiv_(g, state["sum"].sqrt() + group["eps"], value=-clr)
+        p.addcdiv_(g, state["sum"].sqrt() + group["eps"], value=-self._clr(state, group))
+
+    def _fused_update(self, p, g, state, group):
+        kernels.adagrad(
+            g.data, -self._clr(state, group), group["eps"], *self._fused_grad_options(group), p.data, state["sum"].data
+        )
+        return True

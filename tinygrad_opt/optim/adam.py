@@ -80,15 +80,17 @@ class Adam(Optimizer):
         p.addcdiv_(exp_avg, denom, value=-group["lr"] / (1 - beta1**t))
 
     def _fused_update(self, p, g, state, group):
-        if group["amsgrad"]:
-            return False  # op by op: the running maximum is one more buffer and rule
         beta1, beta2 = group["betas"]
         t = state["step"]
-        kernels.adam(
+        inputs = (
             g.data, -group["lr"] / (1 - beta1**t), 1 - beta1, beta2, 1 - beta2, math.sqrt(1 - beta2**t), group["eps"],
             *self._fused_grad_options(group), self._decay_factor(group),
-            p.data, state["exp_avg"].data, state["exp_avg_sq"].data,
         )  # fmt: skip
+        moments = (p.data, state["exp_avg"].data, state["exp_avg_sq"].data)
+        if group["amsgrad"]:
+            kernels.adam_amsgrad(*inputs, *moments, state["max_exp_avg_sq"].data)
+        else:
+            kernels.adam(*inputs, *moments)
         return True
 
 

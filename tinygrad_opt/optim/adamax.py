@@ -10,6 +10,7 @@ PyTorch, so u > 0 even for a zero gradient.
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import zeros_like
 from .adam import ADAM_RULES
 from .optimizer import Optimizer
@@ -30,3 +31,11 @@ class Adamax(Optimizer):
         exp_inf = state["exp_inf"]
         exp_inf.copy_((exp_inf * beta2).maximum(g.abs() + group["eps"]))
         p.addcdiv_(state["exp_avg"], exp_inf, value=-group["lr"] / (1 - beta1**t))
+
+    def _fused_update(self, p, g, state, group):
+        (beta1, beta2), t = group["betas"], state["step"]
+        kernels.adamax(
+            g.data, -group["lr"] / (1 - beta1**t), 1 - beta1, beta2, group["eps"], *self._fused_grad_options(group),
+            p.data, state["exp_avg"].data, state["exp_inf"].data,
+        )  # fmt: skip
+        return True

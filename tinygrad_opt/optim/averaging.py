@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autodiff import no_grad
 from ..errors import ShapeError, StateDictError
 from ..tensor import Tensor
@@ -52,12 +52,27 @@ class ASGD(Optimizer):
         return {"eta": group["lr"], "mu": 1.0, "ax": p.detach().clone()}
 
     def _update(self, p, g, state, group):
-        k, eta = state["step"], state["eta"]
+        eta = state["eta"]
         p.mul_(1 - group["lambd"] * eta).add_(g, alpha=-eta)
         if state["mu"] != 1:
             state["ax"].add_((p - state["ax"]) * state["mu"])
         else:
             state["ax"].copy_(p)
+        self._schedule(state, group)
+
+    def _fused_update(self, p, g, state, group):
+        eta, mu = state["eta"], state["mu"]
+        kernels.asgd(
+            g.data, 1 - group["lambd"] * eta, -eta, mu, mu != 1, *self._fused_grad_options(group),
+            p.data, state["ax"].data,
+        )  # fmt: skip
+        self._schedule(state, group)
+        return True
+
+    @staticmethod
+    def _schedule(state, group) -> None:
+        """eta_{k+1} and mu_{k+1} (host scalars) after step k."""
+        k = state["step"]
         state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * k) ** group["alpha"]
         state["mu"] = 1 / max(1, k - group["t0"])
 

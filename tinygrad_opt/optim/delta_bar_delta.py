@@ -16,6 +16,7 @@ restricts it to full-batch gradients: mini-batch noise makes the sign test meani
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import Tensor, full_like, zeros_like
 from .optimizer import Optimizer, flag, nonnegative, unit_interval
 
@@ -36,3 +37,10 @@ class DeltaBarDelta(Optimizer):
         rate.mul_(Tensor(xp.where(agreement < 0, 1.0 - group["phi"], 1.0).astype(p.dtype), device=p.device, copy=False))
         delta_bar.lerp_(g, 1 - group["theta"])
         p.addcmul_(rate, g, value=-1)
+
+    def _fused_update(self, p, g, state, group):
+        kernels.delta_bar_delta(
+            g.data, group["kappa"], 1.0 - group["phi"], 1 - group["theta"], *self._fused_grad_options(group),
+            p.data, state["rate"].data, state["delta_bar"].data,
+        )  # fmt: skip
+        return True

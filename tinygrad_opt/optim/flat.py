@@ -7,9 +7,9 @@ time launching, not computing. Here a group's parameters become views of one con
 tensor lives in a flat buffer whose slices are the per-parameter entries of ``optimizer.state``. The
 optimizer's own ``_update(p, g, state, group)`` — the one place its formula is written — then runs once,
 on flat Tensors, instead of once per parameter (PyTorch's multi-tensor ``foreach`` path, JAX's
-``ravel_pytree``). Elementwise rules give bit-identical results either way. On a GPU an optimizer with
-a fused kernel (``_fused_update``: SGD, Adam/AdamW) does the whole update in one launch instead
-(``kernels.py``; PyTorch's ``fused=True``).
+``ravel_pytree``). Elementwise rules give bit-identical results either way. An optimizer with a fused
+kernel (``_fused_update``) then does the whole update in one launch on a GPU (``kernels.py``;
+PyTorch's ``fused=True``).
 
 ``optimizer.state`` keeps PyTorch's per-parameter layout (the slices), so ``state_dict`` and
 ``load_state_dict`` are unchanged; state loaded or created per parameter is packed again on the next
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend, kernels
+from .. import backend
 from ..tensor import Tensor
 
 CPU_FLAT_BYTES = 128 << 10
@@ -134,7 +134,7 @@ class FlatGroup:
             return False
         grad = Tensor._make(self._gather([p.grad.data for p in self.params]), False, None)
         state["step"] += 1
-        if not (kernels.on_device(grad.data) and optimizer._fused_update(self.param, grad, state, group)):
+        if not (optimizer._fuses(self.param) and optimizer._fused_update(self.param, grad, state, group)):
             self.param.grad = grad
             optimizer._update(self.param, optimizer._grad(self.param, group), state, group)
             self.param.grad = None

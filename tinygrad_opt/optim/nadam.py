@@ -10,6 +10,7 @@ with PyTorch's momentum schedule ``mu_t = beta1 (1 - 0.5 * 0.96^(t psi))`` (psi 
 
 from __future__ import annotations
 
+from .. import kernels
 from .adam import ADAM_RULES, moment_state, update_moments
 from .optimizer import Optimizer, flag, nonnegative
 
@@ -42,13 +43,29 @@ class NAdam(Optimizer):
     def _init_state(self, p, group):
         return {"mu_product": 1.0, **moment_state(p)}
 
-    def _update(self, p, g, state, group):
-        (beta1, beta2), t, psi, lr = group["betas"], state["step"], group["momentum_decay"], group["lr"]
+    @staticmethod
+    def _coefficients(state, group) -> tuple:
+        """Advance Pi_t in the state; the step's coefficients of g / d and s / d (lr and the sign included)."""
+        beta1, t, psi, lr = group["betas"][0], state["step"], group["momentum_decay"], group["lr"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
+        return -lr * (1.0 - mu) / (1.0 - mu_product), -lr * mu_next / (1.0 - mu_product * mu_next)
+
+    def _update(self, p, g, state, group):
+        c_g, c_s = self._coefficients(state, group)
         update_moments(state, g, group["betas"])
-        denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt() + group["eps"]
-        p.addcdiv_(g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-        p.addcdiv_(state["exp_avg"], denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+        denom = (state["exp_avg_sq"] / (1 - group["betas"][1] ** state["step"])).sqrt() + group["eps"]
+        p.addcdiv_(g, denom, value=c_g)
+        p.addcdiv_(state["exp_avg"], denom, value=c_s)
+
+    def _fused_update(self, p, g, state, group):
+        (beta1, beta2), t = group["betas"], state["step"]
+        c_g, c_s = self._coefficients(state, group)
+        kernels.nadam(
+            g.data, 1 - beta1, beta2, 1 - beta2, 1 - beta2**t, group["eps"], c_g, c_s,
+            *self._fused_grad_options(group), self._decay_factor(group),
+            p.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+        )  # fmt: skip
+        return True

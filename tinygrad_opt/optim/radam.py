@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from .adam import ADAM_RULES, moment_state, update_moments
 from .optimizer import Optimizer, flag
 
@@ -44,16 +45,34 @@ class RAdam(Optimizer):
     def _init_state(self, p, group):
         return moment_state(p)
 
-    def _update(self, p, g, state, group):
-        (beta1, beta2), t = group["betas"], state["step"]
-        update_moments(state, g, group["betas"])
-        s_hat = state["exp_avg"] / (1 - beta1**t)
+    @staticmethod
+    def _rectification(t, beta2):
+        """rect for step t, or None while rho_t <= 5 (no adaptive rate yet): a host-side decision on t alone."""
         bc2 = 1 - beta2**t
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * t * beta2**t / bc2
         if rho_t > 5.0:
-            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = math.sqrt(bc2) / (state["exp_avg_sq"].sqrt() + group["eps"])
+            return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        return None
+
+    def _update(self, p, g, state, group):
+        (beta1, beta2), t = group["betas"], state["step"]
+        update_moments(state, g, group["betas"])
+        s_hat = state["exp_avg"] / (1 - beta1**t)
+        rect = self._rectification(t, beta2)
+        if rect is not None:
+            adaptive = math.sqrt(1 - beta2**t) / (state["exp_avg_sq"].sqrt() + group["eps"])
             p.sub_(s_hat * group["lr"] * adaptive * rect)
         else:
             p.sub_(s_hat * group["lr"])
+
+    def _fused_update(self, p, g, state, group):
+        (beta1, beta2), t = group["betas"], state["step"]
+        rect = self._rectification(t, beta2)
+        kernels.radam(
+            g.data, 1 - beta1, beta2, 1 - beta2, 1 - beta1**t, group["lr"], math.sqrt(1 - beta2**t),
+            0.0 if rect is None else rect, rect is not None, group["eps"],
+            *self._fused_grad_options(group), self._decay_factor(group),
+            p.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+        )  # fmt: skip
+        return True

@@ -14,6 +14,7 @@ the velocity accumulates the RMS-scaled gradient).
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import zeros_like
 from .optimizer import Optimizer, flag, nonnegative, positive, unit_interval
 
@@ -64,3 +65,21 @@ class RMSprop(Optimizer):
             p.add_(buf, alpha=-group["lr"])
         else:
             p.addcdiv_(g, avg, value=-group["lr"])
+
+    def _fused_update(self, p, g, state, group):
+        rho, mu, centered = group["alpha"], group["momentum"], group["centered"]
+        inputs = [g.data, -group["lr"], rho, 1 - rho, group["eps"], *self._fused_grad_options(group)]
+        buffers = [p.data, state["square_avg"].data]
+        if centered:
+            buffers.append(state["grad_avg"].data)
+        if mu > 0:
+            inputs.append(mu)
+            buffers.append(state["momentum_buffer"].data)
+        kernel = {
+            (False, False): kernels.rmsprop,
+            (True, False): kernels.rmsprop_centered,
+            (False, True): kernels.rmsprop_momentum,
+            (True, True): kernels.rmsprop_centered_momentum,
+        }[centered, mu > 0]
+        kernel(*inputs, *buffers)
+        return True

@@ -11,6 +11,7 @@ Delta starts at ``lr``. A full-batch method: mini-batch noise flips signs at ran
 
 from __future__ import annotations
 
+from .. import kernels
 from ..tensor import full_like, zeros_like
 from .optimizer import Optimizer, _fail, flag, nonnegative
 
@@ -43,3 +44,11 @@ class Rprop(Optimizer):
         g = g.where(agreement >= 0, 0.0)
         p.addcmul_(g.sign(), state["step_size"], value=-1)
         state["prev"].copy_(g)
+
+    def _fused_update(self, p, g, state, group):
+        (eta_minus, eta_plus), (lo, hi) = group["etas"], group["step_sizes"]
+        kernels.rprop(
+            g.data, eta_minus, eta_plus, lo, hi, *self._fused_grad_options(group),
+            p.data, state["prev"].data, state["step_size"].data,
+        )  # fmt: skip
+        return True

@@ -17,6 +17,7 @@ correction ``g + mu b`` at the current point, so no second gradient evaluation i
 from __future__ import annotations
 
 from .. import kernels
+from ..tensor import zeros_like
 from .optimizer import Optimizer, flag, nonnegative
 
 
@@ -59,7 +60,7 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.detach().clone()
+                buf = state["momentum_buffer"] = zeros_like(p).add_(g)  # an array even for a 0-d p (kernels write it)
             else:
                 buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
             g = g + mu * buf if group["nesterov"] else buf

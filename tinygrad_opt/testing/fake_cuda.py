@@ -523,8 +523,23 @@ class _Runtime:
         return DEVICE_COUNT
 
 
+class Event:
+    """``cupy.cuda.Event``: work on the stand-in is done when it returns, so there is nothing to wait for."""
+
+    def record(self, stream=None):
+        pass
+
+    def synchronize(self):
+        pass
+
+    @property
+    def done(self) -> bool:
+        return True
+
+
 class _Cuda:
     Device = Device
+    Event = Event
     runtime = _Runtime()
 
     @staticmethod
@@ -621,6 +636,11 @@ class cupyx:
 
     scatter_add = staticmethod(_scatter_add)
     scipy = _Scipy()
+
+    @staticmethod
+    def empty_pinned(shape, dtype=float, order="C"):
+        """A host (NumPy) array, as ``cupyx.empty_pinned`` gives (page-locked there)."""
+        return np.empty(shape, dtype, order)
 
 
 def __getattr__(name):
