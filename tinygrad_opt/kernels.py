@@ -245,14 +245,38 @@ _DECAYED_GRAD = "T d = sign * g; if (wd != 0) d += wd * p;"
 
 
 def _decayed_grad(g, sign, wd, p):
-    d = g * sign
+    """sign * g (+ wd * p): g itself when there is nothing to apply (1 * g is g exactly), so the common
+    case makes no temporary."""
+    d = g if sign == 1 else g * sign
     if wd:
         d = d + wd * p
     return d
 
 
+def _adam_moments(d, b1c, b2, b2c, m, v, t):
+    """m += b1c (d - m), v = v b2 + b2c d², each product and sum rounded as the kernel's (``t``: scratch)."""
+    np.subtract(d, m, out=t)
+    t *= b1c
+    m += t
+    v *= b2
+    np.multiply(d, d, out=t)
+    t *= b2c
+    v += t
+
+
+def _adam_step(nstep, bc2, eps, p, m, v, t):
+    """p += nstep (m / (sqrt(v) / bc2 + eps)) through the scratch ``t``."""
+    np.sqrt(v, out=t)
+    t /= bc2
+    t += eps
+    np.divide(m, t, out=t)
+    t *= nstep
+    p += t
+
+
 def _sgd(g, nlr, wd, sign, p):
-    p += nlr * _decayed_grad(g, sign, wd, p)
+    t = np.multiply(nlr, _decayed_grad(g, sign, wd, p), dtype=p.dtype)
+    p += t
 
 
 sgd = Kernel(
@@ -284,12 +308,12 @@ theta - lr (d + mu b) with Nesterov, else theta - lr b (``damp1`` = 1 - dampenin
 
 
 def _adam(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v):
-    d = _decayed_grad(g, sign, wd, p)
-    p *= decay
-    m += b1c * (d - m)
-    v *= b2
-    v += b2c * (d * d)
-    p += nstep * (m / (np.sqrt(v) / bc2 + eps))
+    # one scratch array instead of a temporary per operation: this runs every CPU step
+    d, t = _decayed_grad(g, sign, wd, p), np.empty_like(p)
+    if decay != 1:
+        p *= decay
+    _adam_moments(d, b1c, b2, b2c, m, v, t)
+    _adam_step(nstep, bc2, eps, p, m, v, t)
 
 
 adam = Kernel(
@@ -309,13 +333,12 @@ s / (sqrt(r)/sqrt(1 - rho2^t) + delta) (``nstep`` = -lr/(1 - rho1^t), ``b1c`` = 
 
 
 def _adam_amsgrad(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v, vmax):
-    d = _decayed_grad(g, sign, wd, p)
-    p *= decay
-    m += b1c * (d - m)
-    v *= b2
-    v += b2c * (d * d)
+    d, t = _decayed_grad(g, sign, wd, p), np.empty_like(p)
+    if decay != 1:
+        p *= decay
+    _adam_moments(d, b1c, b2, b2c, m, v, t)
     np.maximum(vmax, v, out=vmax)
-    p += nstep * (m / (np.sqrt(vmax) / bc2 + eps))
+    _adam_step(nstep, bc2, eps, p, m, vmax, t)
 
 
 adam_amsgrad = Kernel(
