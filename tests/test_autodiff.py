@@ -108,6 +108,18 @@ def test_autograd_grad_leaves_dot_grad_untouched(device):
     assert x.grad is None
 
 
+def test_autograd_grad_stops_at_a_non_leaf_input_and_leaves_its_history_alone(device):
+    """As in PyTorch: the sweep ends at the inputs, so the history that made a non-leaf input is neither
+    run nor freed, and a later backward through it still works."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    h = x * 3.0
+    (gh,) = autodiff.grad((h * h).sum(), [h])
+    np.testing.assert_allclose(gh.numpy(), [6.0, 12.0])
+    assert x.grad is None
+    h.sum().backward()  # raised "backward through the graph a second time" when grad() freed x * 3
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
 def test_autograd_grad_of_unreachable_input(device):
     x, y = leaf(1.0, device), leaf(2.0, device)
     with pytest.raises(GraphError, match="allow_unused"):

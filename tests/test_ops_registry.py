@@ -269,6 +269,36 @@ def fold_ref(w, spatial, kernel, stride, dilation):
     return out
 
 
+def conv_ref(x, w, *b, stride, padding, dilation, groups):
+    """Cross-correlation by its definition, one output element at a time (float64)."""
+    nd = w.ndim - 2
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    o, cg = w.shape[:2]
+    out_sp = [
+        (s + 2 * p - d * (k - 1) - 1) // st + 1
+        for s, p, k, st, d in zip(x.shape[2:], padding, w.shape[2:], stride, dilation)
+    ]
+    out = np.zeros((x.shape[0], o, *out_sp))
+    for oc in range(o):
+        grp = oc // (o // groups)
+        for pos in itertools.product(*(range(n) for n in out_sp)):
+            for kk in itertools.product(*(range(k) for k in w.shape[2:])):
+                at = tuple(p * st + k * d for p, st, k, d in zip(pos, stride, kk, dilation))
+                patch = xp[(slice(None), slice(grp * cg, (grp + 1) * cg), *at)]
+                out[(slice(None), oc, *pos)] += patch @ w[(oc, slice(None), *kk)]
+    if b:
+        out += b[0].reshape((1, o) + (1,) * nd)
+    return out
+
+
+CONV_CASES = [  # ((x, w[, b]) shapes, options), 1-D and 2-D, with groups, padding, stride and dilation
+    (((2, 2, 5), (3, 2, 2), (3,)), dict(stride=(1,), padding=(0,), dilation=(1,), groups=1)),
+    (((1, 4, 7), (2, 2, 3)), dict(stride=(2,), padding=(1,), dilation=(1,), groups=2)),
+    (((1, 2, 4, 5), (2, 2, 2, 2), (2,)), dict(stride=(1, 2), padding=(1, 0), dilation=(1, 1), groups=1)),
+    (((2, 1, 5, 5), (1, 1, 2, 2)), dict(stride=(1, 1), padding=(0, 1), dilation=(2, 1), groups=1)),
+]
+
+
 WINDOWS = [  # (input shape, kernel, stride, dilation), 1-D and 2-D
     ((1, 2, 5), (2,), (1,), (1,)),
     ((2, 1, 6), (3,), (2,), (1,)),
@@ -415,6 +445,13 @@ CASES = {
         lambda x, kernel, stride, dilation: C.unfold(x, kernel, stride, dilation),
         unfold_ref,
         fixed_shapes(*[((s,), dict(kernel=k, stride=st_, dilation=d)) for s, k, st_, d in WINDOWS]),
+    ),
+    C.Conv: Case(
+        lambda x, w, *b, stride, padding, dilation, groups: tg.ops.conv.conv(
+            x, w, b[0] if b else None, stride=stride, padding=padding, dilation=dilation, groups=groups
+        ),
+        conv_ref,
+        fixed_shapes(*CONV_CASES),
     ),
     C.Fold: Case(
         lambda w, spatial, kernel, stride, dilation: C.Fold.apply(

@@ -489,6 +489,8 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
             if targets is not None:
                 if t in targets:
                     found[t] = g
+                    if relevant is not None and not any(p in relevant for p in ctx.parents):
+                        continue  # nothing wanted lies beyond this input: its history is not ours to run or free
             elif t._retains_grad:
                 _accumulate(t, g if create_graph else _owned(g, seen))
             if ctx.epoch != _state.mutations:  # something was modified in place since this node was recorded

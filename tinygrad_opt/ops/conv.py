@@ -15,6 +15,7 @@ import numbers
 from .. import autodiff, backend, kernels
 from ..autodiff import Function
 from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
+from .elementwise import _const
 
 
 def _out_size(size, k, stride, dilation):
@@ -27,20 +28,45 @@ def _window_slices(kernel_index, out_shape, stride, dilation):
     )
 
 
+def _windows(a, kernel, stride, dilation):
+    """The sliding windows of an array (N, C, *spatial) as a view (N, C, *kernel, *out)."""
+    xp = backend.xp_of(a)
+    n, c, *spatial = a.shape
+    out = [_out_size(sz, k, s, d) for sz, k, s, d in zip(spatial, kernel, stride, dilation)]
+    st = a.strides
+    strides = st[:2] + tuple(st[2 + i] * d for i, d in enumerate(dilation))
+    strides += tuple(st[2 + i] * s for i, s in enumerate(stride))
+    shape = (n, c, *kernel, *out)
+    if xp is backend.np:
+        return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def _fold(w, spatial, kernel, stride, dilation):
+    """col2im of an array: windows (N, C, *kernel, *out) summed back into (N, C, *spatial)."""
+    xp = backend.xp_of(w)
+    nk = len(kernel)
+    n, c = w.shape[:2]
+    out_shape = w.shape[2 + nk :]
+    if nk == 2 and kernels.on_device(w):  # one launch instead of kh * kw + 1
+        res = xp.empty((n, c, *spatial), dtype=w.dtype)
+        if res.size:
+            kernels.col2im2d(
+                xp.ascontiguousarray(w), n * c, *spatial, *kernel, *out_shape, *stride, *dilation, res
+            )  # fmt: skip
+        return res
+    res = xp.zeros((n, c, *spatial), dtype=w.dtype)
+    for k in itertools.product(*(range(k) for k in kernel)):
+        window = res[(slice(None), slice(None)) + _window_slices(k, out_shape, stride, dilation)]
+        window += w[(slice(None), slice(None)) + k]  # in the view: no copy of it back onto itself
+    return res
+
+
 class Unfold(Function):
     view = True
 
     def forward(self, a):
-        xp = backend.xp_of(a)
-        n, c, *spatial = a.shape
-        out = [_out_size(sz, k, s, d) for sz, k, s, d in zip(spatial, self.kernel, self.stride, self.dilation)]
-        st = a.strides
-        strides = st[:2] + tuple(st[2 + i] * d for i, d in enumerate(self.dilation))
-        strides += tuple(st[2 + i] * s for i, s in enumerate(self.stride))
-        shape = (n, c, *self.kernel, *out)
-        if xp is backend.np:
-            return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
-        return xp.lib.stride_tricks.as_strided(a, shape, strides)
+        return _windows(a, self.kernel, self.stride, self.dilation)
 
     def vjp(self, g):
         return (
@@ -57,23 +83,7 @@ class Fold(Function):
     """Inverse-direction of Unfold: sums windows (N, C, *kernel, *out) into (N, C, *spatial)."""
 
     def forward(self, w):
-        xp = backend.xp_of(w)
-        nk = len(self.kernel)
-        n, c = w.shape[:2]
-        out_shape = w.shape[2 + nk :]
-        if nk == 2 and kernels.on_device(w):  # one launch instead of kh * kw + 1
-            res = xp.empty((n, c, *self.spatial), dtype=w.dtype)
-            if res.size:
-                kernels.col2im2d(
-                    xp.ascontiguousarray(w), n * c, *self.spatial, *self.kernel, *out_shape, *self.stride,
-                    *self.dilation, res,
-                )  # fmt: skip
-            return res
-        res = xp.zeros((n, c, *self.spatial), dtype=w.dtype)
-        for k in itertools.product(*(range(k) for k in self.kernel)):
-            window = res[(slice(None), slice(None)) + _window_slices(k, out_shape, self.stride, self.dilation)]
-            window += w[(slice(None), slice(None)) + k]  # in the view: no copy of it back onto itself
-        return res
+        return _fold(w, self.spatial, self.kernel, self.stride, self.dilation)
 
     def vjp(self, g):
         return (unfold(g, self.kernel, self.stride, self.dilation),)
@@ -181,10 +191,24 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     stride, dilation = int_tuple(stride, nd, "stride", op), int_tuple(dilation, nd, "dilation", op)
     if bias is not None and bias.shape != (o,):
         raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
-    cols = _unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation, op)  # (N, C, *K, *L)
+    for sz, p, k, d in zip(x.shape[2:], padding, weight.shape[2:], dilation):
+        if d * (k - 1) + 1 > sz + 2 * p:
+            raise ShapeError(
+                f"{op}: kernel {tuple(weight.shape[2:])} (dilation {dilation}) is larger than the padded input "
+                f"{tuple(s + 2 * q for s, q in zip(x.shape[2:], padding))}; use a smaller kernel or more padding"
+            )
+    attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return Conv.apply(x, weight, **attrs) if bias is None else Conv.apply(x, weight, bias, **attrs)
+
+
+def _conv_graph(x, weight, bias, stride, padding, dilation, groups):
+    """Convolution composed of differentiable ops (pad, unfold, matmul, add): Conv's derivatives of
+    second and higher order go through it."""
+    nd = weight.ndim - 2
+    n, o, cg = x.shape[0], weight.shape[0], weight.shape[1]
+    cols = unfold(_pad_spatial(x, padding), weight.shape[2:], stride, dilation)  # (N, C, *K, *L)
     out_sp = cols.shape[2 + nd :]
     k = cg * math.prod(weight.shape[2:])
-    # one GEMM per group over the whole batch, (O/G, K) @ (K, N*L), instead of N small GEMMs
     cols = cols.permute(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))  # (C, *K, N, *L)
     batch = () if groups == 1 else (groups,)
     cols = cols.reshape(batch + (k, n * math.prod(out_sp)))
@@ -193,6 +217,106 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     if bias is not None:
         out = out + bias.reshape((1, o) + (1,) * nd)
     return out
+
+
+class Conv(Function):
+    """N-d cross-correlation x (N, C, *S) with w (O, C/G, *K) (+ bias b (O,)) as one op: pad, im2col
+    (the windows copied to (C*K, N*L)), one GEMM per group over the whole batch, (O/G, C/G*K) @ (C/G*K,
+    N*L), and the bias added in place. A graph of a dozen ops becomes one node, which is most of a small
+    convolution's cost on the CPU.
+
+    VJP: dx = col2im(W^T G) (cropped), dW = G cols^T, db = G summed over N and L, from the columns the
+    forward kept. JVP: bilinear, conv(tx, w) + conv(x, tw) + tb. Where the VJP must itself be
+    differentiable (create_graph, or forward mode over it) it is taken through the same convolution
+    composed of pad, unfold and matmul, so every order of derivative is the composition's."""
+
+    def forward(self, x, w, *b):
+        xp = backend.xp_of(x)
+        nd = w.ndim - 2
+        if any(self.padding):
+            shape = x.shape[:2] + tuple(sz + 2 * p for sz, p in zip(x.shape[2:], self.padding))
+            padded = xp.zeros(shape, dtype=x.dtype)
+            padded[(slice(None), slice(None)) + tuple(slice(p, p + sz) for p, sz in zip(self.padding, x.shape[2:]))] = x
+            x = padded
+        self.padded_shape = x.shape[2:]
+        windows = _windows(x, w.shape[2:], self.stride, self.dilation)  # (N, C, *K, *L)
+        n, o = x.shape[0], w.shape[0]
+        out_sp = windows.shape[2 + nd :]
+        batch = () if self.groups == 1 else (self.groups,)
+        k = w.shape[1] * math.prod(w.shape[2:])
+        cols = windows.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
+        self.cols = cols.reshape(batch + (k, n * math.prod(out_sp)))  # a copy: the im2col matrix
+        out = (w.reshape(batch + (o // self.groups, k)) @ self.cols).reshape((o, n) + tuple(out_sp))
+        if b:
+            out += b[0].reshape((o,) + (1,) * (nd + 1))
+        return out.transpose(1, 0, *range(2, 2 + nd))
+
+    def _attrs(self):
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
+
+    def vjp(self, g):
+        state = autodiff._state
+        if state.grad_enabled or state.active_levels:  # the VJP is differentiated: through the composition
+            return self._composed_vjp(g, state.grad_enabled)
+        x, w = self.parents[0], self.parents[1]
+        xp = backend.xp_of(g.data)
+        nd = w.ndim - 2
+        o, n, groups = w.shape[0], x.shape[0], self.groups
+        batch = () if groups == 1 else (groups,)
+        gd = g.data.transpose(1, 0, *range(2, 2 + nd))  # (O, N, *L)
+        g2 = xp.ascontiguousarray(gd).reshape(batch + (o // groups, -1))
+        gx = gw = gb = None
+        if self.needs[0]:
+            w2 = w.data.reshape(batch + (o // groups, -1))
+            dcols = w2.swapaxes(-1, -2) @ g2  # (G, C/G*K, N*L)
+            out_sp = g.shape[2:]
+            dcols = dcols.reshape((x.shape[1],) + w.shape[2:] + (n,) + tuple(out_sp))
+            dcols = dcols.transpose(nd + 1, 0, *range(1, nd + 1), *range(nd + 2, 2 * nd + 2))
+            gpad = _fold(dcols, self.padded_shape, w.shape[2:], self.stride, self.dilation)
+            inner = (slice(None), slice(None)) + tuple(slice(p, p + sz) for p, sz in zip(self.padding, x.shape[2:]))
+            gx = _const(gpad[inner] if any(self.padding) else gpad)
+        if self.needs[1]:
+            cols = self.cols
+            if groups == 1 and cols.shape[1] >= 8 * max(cols.shape[0], o) and xp is backend.np:
+                gw2 = xp.ascontiguousarray((cols @ g2.T).T)  # a long inner axis: see linalg.Matmul
+            else:
+                gw2 = g2 @ cols.swapaxes(-1, -2)
+            gw = _const(gw2.reshape(w.shape))
+        if len(self.parents) > 2 and self.needs[2]:
+            gb = _const(gd.sum(axis=tuple(range(1, nd + 2))))
+        return (gx, gw, gb)[: len(self.parents)]
+
+    def _composed_vjp(self, g, create_graph):
+        parents = self.parents
+        wanted = [p for p, need in zip(parents, self.needs) if need]
+        with autodiff.enable_grad():
+            out = _conv_graph(*parents[:2], parents[2] if len(parents) > 2 else None, **self._attrs())
+        # retain_graph: the parents' own history belongs to the backward pass that called this VJP
+        grads = iter(autodiff.run_backward([out], [g], inputs=wanted, create_graph=create_graph, retain_graph=True))
+        return tuple(next(grads) if need else None for need in self.needs)
+
+    def jvp(self, tx, tw, *tb):
+        x, w = self.parents[0], self.parents[1]
+        terms = []
+        if tx is not None:
+            terms.append(Conv.apply(tx, w, **self._attrs()))
+        if tw is not None:
+            terms.append(Conv.apply(x, tw, **self._attrs()))
+        t = None
+        for term in terms:
+            t = term if t is None else t + term
+        if tb and tb[0] is not None:
+            nd = w.ndim - 2
+            shape = (x.shape[0], w.shape[0]) + tuple(self.out_shape(x.shape[2:], w.shape[2:]))
+            tbe = tb[0].reshape((1, w.shape[0]) + (1,) * nd).expand(shape)
+            t = tbe if t is None else t + tbe
+        return t
+
+    def out_shape(self, spatial, kernel):
+        return [
+            _out_size(sz + 2 * p, k, s, d)
+            for sz, p, k, s, d in zip(spatial, self.padding, kernel, self.stride, self.dilation)
+        ]
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
