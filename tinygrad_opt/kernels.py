@@ -636,4 +636,4 @@ KERNELS = (
 
 def on_device(array) -> bool:
     """Whether ``array`` is a CUDA array (CuPy's or the stand-in's): where the kernels run."""
-    return not isinstance(array, np.ndarray)
+    return not isinstance(array, (np.ndarray, np.generic))

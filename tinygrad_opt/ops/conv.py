@@ -55,6 +55,15 @@ def _fold(w, spatial, kernel, stride, dilation):
                 xp.ascontiguousarray(w), n * c, *spatial, *kernel, *out_shape, *stride, *dilation, res
             )  # fmt: skip
         return res
+    if xp is backend.np:
+        # summed in a (*spatial, N, C) buffer, returned as its (N, C, *spatial) view: every add then runs
+        # over whole (N, C) planes instead of NumPy loops as short as one output row (the small CNN's
+        # col2im 895 -> 383 us; MNIST-1D CNN step -9%)
+        res = xp.zeros((*spatial, n, c), dtype=w.dtype)
+        src = w.transpose(*range(2, 2 + 2 * nk), 0, 1)  # (*kernel, *out, N, C)
+        for k in itertools.product(*(range(k) for k in kernel)):
+            res[_window_slices(k, out_shape, stride, dilation)] += src[k]
+        return res.transpose(nk, nk + 1, *range(nk))
     res = xp.zeros((n, c, *spatial), dtype=w.dtype)
     for k in itertools.product(*(range(k) for k in kernel)):
         window = res[(slice(None), slice(None)) + _window_slices(k, out_shape, stride, dilation)]
