@@ -29,7 +29,7 @@ def reduce_axes(kind, a, axis, keepdims):
     out = None
     for idx in _slices(a.shape, axis):
         part = a[idx]
-        out = part.copy() if out is None else ufunc(out, part, out=out)
+        out = part.copy(order="K") if out is None else ufunc(out, part, out=out)  # K: in x's memory order
     if keepdims:
         out = out.reshape(_keep_shape(a.shape, axis))
     return out
@@ -124,7 +124,7 @@ def _spread_over_slices(x, m, g, axis):
     for mask in masks[1:]:
         ties += mask
     scale = g * np.divide(1, ties, dtype=x.dtype)
-    out = np.empty(x.shape, scale.dtype)
+    out = np.empty_like(x, dtype=scale.dtype)  # in x's memory order, as the next ops (ReLU's mask) read it
     for idx, mask in zip(slices, masks):
         np.multiply(scale, mask, out=out[idx])
     return out
