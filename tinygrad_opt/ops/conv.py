@@ -16,6 +16,7 @@ from .. import autodiff, backend, kernels
 from ..autodiff import Function
 from ..errors import ArgumentError, ArgumentTypeError, DTypeError, ShapeError
 from .elementwise import _const
+from .linalg import gemm_nt
 
 
 def _out_size(size, k, stride, dilation):
@@ -317,10 +318,7 @@ class Conv(Function):
             gx = _const(gpad[inner] if any(self.padding) else gpad)
         if self.needs[1]:
             cols = self.cols
-            if groups == 1 and cols.shape[1] >= 8 * max(cols.shape[0], o) and xp is backend.np:
-                gw2 = xp.ascontiguousarray((cols @ g2.T).T)  # a long inner axis: see linalg.Matmul
-            else:
-                gw2 = g2 @ cols.swapaxes(-1, -2)
+            gw2 = gemm_nt(g2, cols) if groups == 1 else g2 @ cols.swapaxes(-1, -2)  # K = N * L: long
             gw = _const(gw2.reshape(w.shape))
         if len(self.parents) > 2 and self.needs[2]:
             gb = _const(gd.sum(axis=tuple(range(1, nd + 2))))

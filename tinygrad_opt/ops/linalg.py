@@ -15,9 +15,35 @@ from .reduce import Sum
 _LONG = 8  # an inner axis this many times the longer side of the result counts as long (see Matmul)
 
 
+_BLOCK_BYTES = 256 << 10  # a long product is summed in slices of K whose operands fit in this (L2)
+_BLOCK_MIN_K = 1 << 14  # ... once K is at least this long
+
+
 def _long_inner(a, b) -> bool:
     """Whether a @ b (2-D) sums over an axis much longer than either side of its result."""
     return a.shape[1] >= _LONG * max(a.shape[0], b.shape[1])
+
+
+def gemm_nt(a, b):
+    """a @ b.T for 2-D NumPy arrays a (M, K), b (N, K) whose shared axis K is long (a weight gradient, K =
+    batch x positions): OpenBLAS runs (b a^T)^T up to twice as fast as a b^T there, and once the operands
+    outgrow the cache, the sum over K in slices that fit it (batched, then added) 2-3x faster again (the
+    small CNN's first weight gradient, (8, 43264) by (43264, 9): 437 -> 115 us). Returns a C-contiguous
+    result; the slices change the order of the sum, not its terms."""
+    m, k = a.shape
+    n = b.shape[0]
+    if not (k >= _LONG * max(m, n) and isinstance(a, backend.np.ndarray)):
+        return a @ b.T
+    blocks = -(-(m + n) * k * a.itemsize // _BLOCK_BYTES)
+    if k >= _BLOCK_MIN_K and blocks > 1:
+        for count in range(blocks, 2 * blocks):
+            if k % count == 0:  # equal slices: one batched product
+                part = k // count
+                stacked = backend.np.matmul(
+                    b.reshape(n, count, part).transpose(1, 0, 2), a.reshape(m, count, part).transpose(1, 2, 0)
+                )
+                return backend.np.ascontiguousarray(stacked.sum(axis=0).T)
+    return backend.np.ascontiguousarray((b @ a.T).T)
 
 
 class Matmul(Function):
@@ -38,9 +64,7 @@ class Matmul(Function):
             xp = backend.xp_of(a)
             a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
         elif self.tb and not self.ta and isinstance(a, backend.np.ndarray) and _long_inner(a, b):
-            # G B^T over a long inner axis (a convolution's weight gradient, K = N * L): OpenBLAS runs
-            # (B G^T)^T up to twice as fast; the small result is made contiguous again
-            return backend.np.ascontiguousarray((b.T @ a.T).T)
+            return gemm_nt(a, b.T)  # G B^T over a long inner axis (a weight gradient)
         return a @ b
 
     def vjp(self, g):

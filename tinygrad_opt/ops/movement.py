@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import autodiff, backend
 from ..autodiff import Function
 
 _DENSE_MIN = 1 << 14  # results at least this large ...
@@ -100,7 +100,8 @@ class Index(Function):
 
     def vjp(self, g):
         x = self.parents[0]
-        return (IndexAdd.apply(g.new_zeros(x.shape), g, index=self.index, basic=self.basic),)
+        zeros = backend.xp_of(x.data).zeros_like(x.data)  # in x's memory order (a view's, a conv output's)
+        return (IndexAdd.apply(autodiff._Tensor._make(zeros, False, None), g, index=self.index, basic=self.basic),)
 
     def jvp(self, t):
         return None if t is None else Index.apply(t, index=self.index, basic=self.basic)
@@ -114,7 +115,7 @@ class IndexAdd(Function):
     """base with ``values`` added at ``index`` (scatter-add); VJP: (g, g[index])."""
 
     def forward(self, base, values):
-        return index_add(base.copy(), self.index, values, self.basic)
+        return index_add(base.copy(order="K"), self.index, values, self.basic)
 
     def vjp(self, g):
         _, values = self.parents

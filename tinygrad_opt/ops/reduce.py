@@ -123,7 +123,8 @@ def _spread_over_slices(x, m, g, axis):
     ties = masks[0].astype(x.dtype)
     for mask in masks[1:]:
         ties += mask
-    scale = g * np.divide(1, ties, dtype=x.dtype)
+    scale = np.empty_like(ties, dtype=np.result_type(g.dtype, x.dtype))  # x's memory order, whatever g's is
+    np.multiply(g, np.divide(1, ties, dtype=x.dtype), out=scale)
     out = np.empty_like(x, dtype=scale.dtype)  # in x's memory order, as the next ops (ReLU's mask) read it
     for idx, mask in zip(slices, masks):
         np.multiply(scale, mask, out=out[idx])
