@@ -713,7 +713,7 @@ def markdown(results):
         if v["figure"].startswith("memory growth"):
             value = f"{v['measured'] * 1024:+.1f} KiB traced, {results['flatness']['rss_growth_mib']:+.1f} MiB RSS"
         else:
-            value = _fmt(v["measured"], "×")
+            value = "—" if v["measured"] is None else f"{v['measured']:.3f}×"  # 1.003 must not print as 1
         ok = {True: "yes", False: "**no**", None: v.get("note", "not measured")}[v["pass"]]
         lines.append(f"| {v['figure']} | {value} | {v['target']} | {ok} |")
     lines += ["", "| median timing | value | other CPU load |", "|---|---|---|"]

@@ -307,51 +307,51 @@ sgd_momentum = Kernel(
 theta - lr (d + mu b) with Nesterov, else theta - lr b (``damp1`` = 1 - dampening)."""
 
 
-def _adam(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v):
-    # one scratch array instead of a temporary per operation: this runs every CPU step
+def _adam_start(g, sign, wd, decay, b1c, b2, b2c, p, m, v):
+    """What the Adam family's rules share (``_ADAM_MOMENTS``): d with maximize and coupled decay, theta's
+    decoupled decay, the two moments. Returns (d, a scratch array): one scratch instead of a temporary
+    per operation, since this runs every CPU step."""
     d, t = _decayed_grad(g, sign, wd, p), np.empty_like(p)
     if decay != 1:
         p *= decay
     _adam_moments(d, b1c, b2, b2c, m, v, t)
-    _adam_step(nstep, bc2, eps, p, m, v, t)
+    return d, t
 
 
-adam = Kernel(
-    "tg_adam",
-    "T g, T nstep, T b1c, T b2, T b2c, T bc2, T eps, T wd, T sign, T decay",
-    "T p, T m, T v",
+def _adam(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v, vmax=None):
+    _, t = _adam_start(g, sign, wd, decay, b1c, b2, b2c, p, m, v)
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+    _adam_step(nstep, bc2, eps, p, m, v if vmax is None else vmax, t)
+
+
+_ADAM_PARAMS = "T g, T nstep, T b1c, T b2, T b2c, T bc2, T eps, T wd, T sign, T decay"
+_ADAM_MOMENTS = (
     _DECAYED_GRAD
     + """ p = p * decay;
     m = m + b1c * (d - m);
-    v = v * b2 + b2c * (d * d);
-    p = p + nstep * (m / (sqrt(v) / bc2 + eps));""",
+    v = v * b2 + b2c * (d * d);"""
+)
+
+adam = Kernel(
+    "tg_adam",
+    _ADAM_PARAMS,
+    "T p, T m, T v",
+    _ADAM_MOMENTS + " p = p + nstep * (m / (sqrt(v) / bc2 + eps));",
     _adam,
 )
 """Adam/AdamW: s <- s + (1 - rho1)(d - s), r <- rho2 r + (1 - rho2) d², theta <- theta - lr/(1 - rho1^t)
 s / (sqrt(r)/sqrt(1 - rho2^t) + delta) (``nstep`` = -lr/(1 - rho1^t), ``b1c`` = 1 - rho1, ``b2c`` = 1 - rho2,
 ``bc2`` = sqrt(1 - rho2^t))."""
 
-
-def _adam_amsgrad(g, nstep, b1c, b2, b2c, bc2, eps, wd, sign, decay, p, m, v, vmax):
-    d, t = _decayed_grad(g, sign, wd, p), np.empty_like(p)
-    if decay != 1:
-        p *= decay
-    _adam_moments(d, b1c, b2, b2c, m, v, t)
-    np.maximum(vmax, v, out=vmax)
-    _adam_step(nstep, bc2, eps, p, m, vmax, t)
-
-
 adam_amsgrad = Kernel(
     "tg_adam_amsgrad",
-    "T g, T nstep, T b1c, T b2, T b2c, T bc2, T eps, T wd, T sign, T decay",
+    _ADAM_PARAMS,
     "T p, T m, T v, T vmax",
-    _DECAYED_GRAD
-    + """ p = p * decay;
-    m = m + b1c * (d - m);
-    v = v * b2 + b2c * (d * d);
-    vmax = (v > vmax || v != v) ? v : vmax;
+    _ADAM_MOMENTS
+    + """ vmax = (v > vmax || v != v) ? v : vmax;
     p = p + nstep * (m / (sqrt(vmax) / bc2 + eps));""",
-    _adam_amsgrad,
+    _adam,
 )
 """AMSGrad (Adam/AdamW with ``amsgrad=True``): Adam's step with r replaced by its running maximum
 r_max <- max(r_max, r) (NaN propagates, as ``np.maximum``); the scalars as for ``adam``."""
@@ -474,11 +474,7 @@ lr/(1 - beta1^t) s / u (``nstep`` = -lr/(1 - beta1^t), ``b1c`` = 1 - beta1; ``u`
 
 
 def _nadam(g, b1c, b2, b2c, bc2, eps, cg, cm, wd, sign, decay, p, m, v):
-    d = _decayed_grad(g, sign, wd, p)
-    p *= decay
-    m += b1c * (d - m)
-    v *= b2
-    v += b2c * (d * d)
+    d, _ = _adam_start(g, sign, wd, decay, b1c, b2, b2c, p, m, v)
     denom = np.sqrt(v / bc2) + eps
     p += cg * (d / denom)
     p += cm * (m / denom)
@@ -488,11 +484,8 @@ nadam = Kernel(
     "tg_nadam",
     "T g, T b1c, T b2, T b2c, T bc2, T eps, T cg, T cm, T wd, T sign, T decay",
     "T p, T m, T v",
-    _DECAYED_GRAD
-    + """ p = p * decay;
-    m = m + b1c * (d - m);
-    v = v * b2 + b2c * (d * d);
-    const T denom = sqrt(v / bc2) + eps;
+    _ADAM_MOMENTS
+    + """ const T denom = sqrt(v / bc2) + eps;
     p = p + cg * (d / denom);
     p = p + cm * (m / denom);""",
     _nadam,
@@ -503,11 +496,7 @@ the momentum schedule's product Pi_t kept on the host)."""
 
 
 def _radam(g, b1c, b2, b2c, bc1, lr, sbc2, rect, rectified, eps, wd, sign, decay, p, m, v):
-    d = _decayed_grad(g, sign, wd, p)
-    p *= decay
-    m += b1c * (d - m)
-    v *= b2
-    v += b2c * (d * d)
+    _adam_start(g, sign, wd, decay, b1c, b2, b2c, p, m, v)
     s = m / bc1 * lr
     p -= s * (sbc2 / (np.sqrt(v) + eps)) * rect if rectified else s
 
@@ -516,11 +505,8 @@ radam = Kernel(
     "tg_radam",
     "T g, T b1c, T b2, T b2c, T bc1, T lr, T sbc2, T rect, bool rectified, T eps, T wd, T sign, T decay",
     "T p, T m, T v",
-    _DECAYED_GRAD
-    + """ p = p * decay;
-    m = m + b1c * (d - m);
-    v = v * b2 + b2c * (d * d);
-    const T s = m / bc1 * lr;
+    _ADAM_MOMENTS
+    + """ const T s = m / bc1 * lr;
     p = p - (rectified ? s * (sbc2 / (sqrt(v) + eps)) * rect : s);""",
     _radam,
 )
