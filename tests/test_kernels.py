@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -317,6 +318,44 @@ def test_kernel_on_the_gpu_computes_what_its_reference_does(kernel, make, dtype,
     tol = dict(rtol=2e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-14)
     for out, ref in zip(on_gpu[kernel.n_in :], ref_outs):
         np.testing.assert_allclose(out.get(), ref, **tol, err_msg=kernel.name)
+
+
+@pytest.mark.parametrize("kernel, make", CASES, ids=[f"{k.name}-{i}" for i, (k, _) in enumerate(CASES)])
+def test_reference_runs_on_device_arrays_where_a_kernel_does_not_compile(kernel, make, device):
+    """The fallback of a kernel that fails to compile on some GPU: its NumPy rule on the device arrays
+    themselves (NumPy's functions dispatch to CuPy's), with the numbers of the NumPy run."""
+    if device == "cpu":
+        pytest.skip("device arrays only")
+    xp = tg.backend._load_cupy()
+    values = make(np.random.default_rng(0), np.float64)
+    on_device = [xp.asarray(v) if isinstance(v, np.ndarray) else v for v in values]
+    kernel.reference_on_device(on_device)
+    ref_outs = kernel.run_reference([v.copy() if isinstance(v, np.ndarray) else v for v in values])
+    for out, ref in zip(on_device[kernel.n_in :], ref_outs):
+        np.testing.assert_allclose(xp.asnumpy(out), ref, rtol=1e-13, atol=1e-14, err_msg=kernel.name)
+
+
+def test_a_kernel_that_does_not_compile_warns_once_and_runs_its_reference(device, monkeypatch):
+    if device == "cpu" or not tg.backend.FAKE_CUDA:
+        pytest.skip("simulated on the stand-in device")
+
+    class CompileException(Exception):  # CuPy's name for an NVRTC failure
+        pass
+
+    def broken(*args):
+        raise CompileException("nvrtc: error: identifier is undefined")
+
+    kernel = kernels.Kernel("tg_test_broken", "T g, T x", "T out", "out = g;", kernels.relu_backward.reference)
+    kernel._compiled["kernel"] = broken
+    monkeypatch.setattr(tg.backend, "FAKE_CUDA", False)  # take the CuPy path, with the stand-in's arrays
+    xp = tg.backend._load_cupy()
+    g, x = xp.asarray(np.array([1.0, 2.0, 3.0])), xp.asarray(np.array([-1.0, 0.5, 2.0]))
+    with pytest.warns(RuntimeWarning, match="tg_test_broken: the fused kernel does not compile here"):
+        out = kernel(g, x)
+    np.testing.assert_array_equal(xp.asnumpy(out), [0.0, 2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(xp.asnumpy(kernel(g, x)), [0.0, 2.0, 3.0])  # no second warning
 
 
 def test_kernel_bodies_compile_for_the_gpu(tmp_path):

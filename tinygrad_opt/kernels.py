@@ -26,11 +26,14 @@ index).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import backend
+
+_BROKEN = object()  # in place of a kernel that failed to compile
 
 
 @dataclass(eq=False)
@@ -74,7 +77,33 @@ class Kernel:
             kernel = self._compiled["kernel"] = cupy.ElementwiseKernel(
                 self.in_params, self.out_params, self.body, self.name
             )
-        return kernel(*args)
+        if kernel is _BROKEN:
+            return self.reference_on_device(args)
+        try:
+            return kernel(*args)
+        except Exception as exc:  # CuPy compiles on the first call: a GPU or CuPy where the C does not build
+            if type(exc).__name__ != "CompileException":
+                raise
+            warnings.warn(
+                f"{self.name}: the fused kernel does not compile here ({str(exc).splitlines()[0]}); running its "
+                f"NumPy rule on the device instead (several launches)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self._compiled["kernel"] = _BROKEN
+            return self.reference_on_device(args)
+
+    def reference_on_device(self, args):
+        """The reference on device arrays, NumPy's functions dispatching to CuPy's: the same numbers in
+        several launches, where the kernel does not compile. Outputs not given are allocated."""
+        xp = backend._load_cupy()
+        params, n_in = self.params, self.n_in
+        arrays = [(v, t, raw) for v, (t, _, raw) in zip(args, params) if backend.is_device_array(v)]
+        t_dtype = next(v.dtype for v, t, _ in arrays if t == "T")
+        shape = xp.broadcast_shapes(*(v.shape for v, _, raw in arrays if not raw))
+        outs = list(args[n_in:]) or [xp.empty(shape, t_dtype) for _ in params[n_in:]]
+        backend.run_quietly(self.reference, *args[:n_in], *outs)
+        return outs[0] if len(outs) == 1 else tuple(outs)
 
     def run_reference(self, values: list) -> list:
         """The reference on NumPy values, as CuPy calls the kernel: inputs, then optionally the outputs
@@ -138,7 +167,7 @@ gradient of sum(K * log softmax(x)) (ops/reduce.py, SoftmaxCrossEntropyGrad)."""
 def _col2im2d(cols, n_c, h, w, kh, kw, oh, ow, sh, sw, dh, dw, out):
     # cols (N, C, kh, kw, oh, ow) contiguous; out (N, C, h, w): every window added back where it came from
     windows = cols.reshape(n_c, kh, kw, oh, ow)
-    res = np.zeros((n_c, h, w), out.dtype)
+    res = backend.xp_of(out).zeros((n_c, h, w), out.dtype)  # (the references run on device arrays too)
     for ky in range(kh):
         for kx in range(kw):
             res[:, ky * dh : ky * dh + sh * (oh - 1) + 1 : sh, kx * dw : kx * dw + sw * (ow - 1) + 1 : sw] += windows[
@@ -208,7 +237,7 @@ NaN where the max was NaN, as in PyTorch). One launch for a mask, a cast, a divi
 
 def _nll_hits(tgt, n_classes, spatial, ignore, scale, k):
     t = tgt.reshape(-1, 1, spatial)
-    hit = (t == np.arange(n_classes).reshape(1, -1, 1)) & (t != ignore)
+    hit = (t == backend.xp_of(tgt).arange(n_classes).reshape(1, -1, 1)) & (t != ignore)
     np.copyto(k, np.where(hit, scale, 0).reshape(k.shape))
 
 
