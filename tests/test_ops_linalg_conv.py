@@ -39,6 +39,21 @@ def test_matmul_matches_numpy_and_finite_differences(sa, sb):
     check_derivatives(lambda x, y: x.matmul(y), [a, b])
 
 
+def test_conv_frees_its_columns_with_the_graph_and_keeps_them_when_retained(device):
+    """The im2col matrix Conv keeps for its VJP goes when backward frees the graph, even while the
+    output itself is still held; with retain_graph=True it stays, and a second backward agrees."""
+    x = tg.randn(2, 3, 6, 6, device=device)
+    w = tg.randn(4, 3, 3, 3, device=device).requires_grad_()
+    out = tg.conv2d(x, w)
+    out.sum().backward(retain_graph=True)
+    first = w.grad.numpy().copy()
+    assert "cols" in out._ctx.__dict__
+    w.grad = None
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), first, rtol=1e-6)
+    assert "cols" not in out._ctx.__dict__
+
+
 def test_matmul_gradient_sums_over_broadcast_batch_dims():
     a, b = _random((4, 2, 3), (3, 5))
     ga, gb = grads(lambda x, y: (x @ y).sum(), a, b)

@@ -212,6 +212,7 @@ class Function:
     uses_output = False
     view = False  # output shares memory with parents[0] (and so its version counter)
     moves_device = False  # output lives on another device than the parents (transfers)
+    saved: tuple = ()  # names of arrays the forward kept for the VJP, dropped with the graph after backward
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -517,6 +518,8 @@ def run_backward(roots, cotangents, *, inputs=None, create_graph=False, retain_g
             if not retain_graph:  # drop the saved tensors: the graph is freed as the sweep goes
                 ctx.parents = None
                 ctx.out_ref = None
+                for name in ctx.saved:
+                    ctx.__dict__.pop(name, None)
         for t in leaves:
             g = cots.pop(t)
             if targets is not None:

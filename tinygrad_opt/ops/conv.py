@@ -260,6 +260,8 @@ class Conv(Function):
     (the MNIST-1D CNN's Adam step 1.59 -> 1.19 ms, the small CNN's 5.7 -> 5.3 ms). On a GPU the
     columns are (C*K, N*L), the layout of the col2im kernel."""
 
+    saved = ("cols",)  # the im2col matrix: freed with the graph, not with the output
+
     def forward(self, x, w, *b):
         xp = backend.xp_of(x)
         nd = w.ndim - 2
