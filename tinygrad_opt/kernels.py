@@ -14,9 +14,11 @@ in NumPy, which writes the outputs in place:
   inputs and compares it with its reference, and compiles the same code with ``nvcc`` for the GPU when
   nvcc is installed, so a kernel that differs from its reference fails in CI without a GPU.
 
-Callers use a kernel on device arrays; on the CPU they keep their NumPy ops (there a fused rule gains
-little: NumPy's per-call cost is small and its temporaries stay in cache). Called on NumPy arrays, a
-kernel runs its reference.
+The forward and backward rules use a kernel on device arrays only; on the CPU they keep their NumPy
+ops (a mask and a product cost less there than NumPy's ``where``). The optimizers call theirs on the
+CPU too (``Optimizer.fused``): on NumPy arrays a kernel runs its reference, which updates the arrays
+directly instead of through Tensor in-place ops. A kernel that does not compile on some GPU (CuPy
+compiles on first use) warns once and runs its reference on the device arrays instead.
 
 A body uses only what C++'s ``<cmath>`` and CUDA both have (``sqrt``, ``exp``, ``fabs``, ``max``...),
 ``T`` is the arrays' dtype (float or double), and scalars are passed already cast to ``T``. Write every
