@@ -99,13 +99,16 @@ class Kernel:
         """The reference on device arrays, NumPy's functions dispatching to CuPy's: the same numbers in
         several launches, where the kernel does not compile. Outputs not given are allocated."""
         xp = backend._load_cupy()
-        params, n_in = self.params, self.n_in
-        arrays = [(v, t, raw) for v, (t, _, raw) in zip(args, params) if backend.is_device_array(v)]
-        t_dtype = next(v.dtype for v, t, _ in arrays if t == "T")
-        shape = xp.broadcast_shapes(*(v.shape for v, _, raw in arrays if not raw))
-        outs = list(args[n_in:]) or [xp.empty(shape, t_dtype) for _ in params[n_in:]]
-        backend.run_quietly(self.reference, *args[:n_in], *outs)
+        t_dtype, shape = self._loop(args, backend.is_device_array)
+        outs = list(args[self.n_in :]) or [xp.empty(shape, t_dtype) for _ in self.params[self.n_in :]]
+        backend.run_quietly(self.reference, *args[: self.n_in], *outs)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _loop(self, values, is_array):
+        """(the dtype T stands for, the loop's shape: the broadcast shape of the non-raw arrays)."""
+        arrays = [(v, t, raw) for v, (t, _, raw) in zip(values, self.params) if is_array(v)]
+        t_dtype = next(v.dtype for v, t, _ in arrays if t == "T")
+        return t_dtype, np.broadcast_shapes(*(v.shape for v, _, raw in arrays if not raw))
 
     def run_reference(self, values: list) -> list:
         """The reference on NumPy values, as CuPy calls the kernel: inputs, then optionally the outputs
@@ -119,9 +122,7 @@ class Kernel:
             )
         if any(not isinstance(out, np.ndarray) for out in values[n_in:]):  # a NumPy scalar can't be written
             raise TypeError(f"{self.name}: output arguments must be arrays, got {[type(o).__name__ for o in values]}")
-        arrays = [(v, t, raw) for v, (t, _, raw) in zip(values, params) if isinstance(v, np.ndarray)]
-        t_dtype = next(v.dtype for v, t, _ in arrays if t == "T")
-        shape = np.broadcast_shapes(*(v.shape for v, _, raw in arrays if not raw))
+        t_dtype, shape = self._loop(values, lambda v: isinstance(v, np.ndarray))
         for i, (v, (t, _, _)) in enumerate(zip(values[:n_in], params)):
             if not isinstance(v, np.ndarray):
                 values[i] = np.array(v, dtype=t_dtype if t == "T" else np.dtype(t))[()]

@@ -61,15 +61,20 @@ def _fold(w, spatial, kernel, stride, dilation):
         # over whole (N, C) planes instead of NumPy loops as short as one output row (the small CNN's
         # col2im 895 -> 383 us; MNIST-1D CNN step -9%)
         res = xp.zeros((*spatial, n, c), dtype=w.dtype)
-        src = w.transpose(*range(2, 2 + 2 * nk), 0, 1)  # (*kernel, *out, N, C)
-        for k in itertools.product(*(range(k) for k in kernel)):
-            res[_window_slices(k, out_shape, stride, dilation)] += src[k]
+        _add_windows(res, w.transpose(*range(2, 2 + 2 * nk), 0, 1), 0, kernel, out_shape, stride, dilation)
         return res.transpose(nk, nk + 1, *range(nk))
     res = xp.zeros((n, c, *spatial), dtype=w.dtype)
-    for k in itertools.product(*(range(k) for k in kernel)):
-        window = res[(slice(None), slice(None)) + _window_slices(k, out_shape, stride, dilation)]
-        window += w[(slice(None), slice(None)) + k]  # in the view: no copy of it back onto itself
+    _add_windows(res, w, 2, kernel, out_shape, stride, dilation)
     return res
+
+
+def _add_windows(res, src, lead, kernel, out_shape, stride, dilation):
+    """col2im's sum: for each kernel offset k, src's entries at k added into the window of res they came
+    from. The spatial axes of ``res`` and the kernel axes of ``src`` both start after ``lead`` axes."""
+    pre = (slice(None),) * lead
+    for k in itertools.product(*(range(k) for k in kernel)):
+        window = res[pre + _window_slices(k, out_shape, stride, dilation)]
+        window += src[pre + k]  # in the view: no copy of it back onto itself
 
 
 class Unfold(Function):
@@ -150,13 +155,18 @@ def _unfold(x, kernel, stride, dilation, op):
         int_tuple(stride, nd, "stride", op),
         int_tuple(dilation, nd, "dilation", op),
     )
-    for sz, k, d in zip(x.shape[2:], kernel, dilation):
+    _check_fits(op, x.shape[2:], kernel, dilation)
+    return Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+def _check_fits(op, padded, kernel, dilation):
+    """ShapeError naming ``op`` unless each (dilated) kernel extent fits its padded spatial size."""
+    for sz, k, d in zip(padded, kernel, dilation):
         if d * (k - 1) + 1 > sz:
             raise ShapeError(
-                f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input {x.shape[2:]}; "
-                f"use a smaller kernel or more padding"
+                f"{op}: kernel {tuple(kernel)} (dilation {dilation}) is larger than the padded input "
+                f"{tuple(padded)}; use a smaller kernel or more padding"
             )
-    return Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation)
 
 
 def _pad_spatial(x, padding, value=0.0):
@@ -201,12 +211,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, op="co
     stride, dilation = int_tuple(stride, nd, "stride", op), int_tuple(dilation, nd, "dilation", op)
     if bias is not None and bias.shape != (o,):
         raise ShapeError(f"{op}: bias must have shape ({o},), got {bias.shape}")
-    for sz, p, k, d in zip(x.shape[2:], padding, weight.shape[2:], dilation):
-        if d * (k - 1) + 1 > sz + 2 * p:
-            raise ShapeError(
-                f"{op}: kernel {tuple(weight.shape[2:])} (dilation {dilation}) is larger than the padded input "
-                f"{tuple(s + 2 * q for s, q in zip(x.shape[2:], padding))}; use a smaller kernel or more padding"
-            )
+    _check_fits(op, [sz + 2 * p for sz, p in zip(x.shape[2:], padding)], weight.shape[2:], dilation)
     attrs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     return Conv.apply(x, weight, **attrs) if bias is None else Conv.apply(x, weight, bias, **attrs)
 
@@ -271,7 +276,7 @@ class Conv(Function):
         if any(self.padding):
             shape = x.shape[:2] + tuple(sz + 2 * p for sz, p in zip(x.shape[2:], self.padding))
             padded = xp.zeros(tuple(shape[a] for a in axes), dtype=x.dtype).transpose(_inverse(axes))
-            padded[(slice(None), slice(None)) + tuple(slice(p, p + sz) for p, sz in zip(self.padding, x.shape[2:]))] = x
+            padded[self._interior(x.shape)] = x
             x = padded
         self.padded_shape = x.shape[2:]
         windows = _windows(x, w.shape[2:], self.stride, self.dilation)  # (N, C, *K, *L)
@@ -289,6 +294,10 @@ class Conv(Function):
 
     def _attrs(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
+
+    def _interior(self, shape):
+        """The index of the unpadded input inside the padded one."""
+        return (slice(None), slice(None)) + tuple(slice(p, p + sz) for p, sz in zip(self.padding, shape[2:]))
 
     def vjp(self, g):
         state = autodiff._state
@@ -309,15 +318,12 @@ class Conv(Function):
             dcols = dcols.reshape((c,) + kernel + tuple((n, *out_sp)[a if a == 0 else a - 1] for a in rest))
             if self.batch_last:  # (C, *K, *L, N) summed into (C, *S, N)
                 res = xp.zeros((c,) + tuple(self.padded_shape) + (n,), x.dtype)
-                for kk in itertools.product(*(range(k) for k in kernel)):
-                    window = (slice(None),) + _window_slices(kk, out_sp, self.stride, self.dilation)
-                    res[window] += dcols[(slice(None),) + kk]
+                _add_windows(res, dcols, 1, kernel, out_sp, self.stride, self.dilation)
                 gpad = res.transpose(nd + 1, 0, *range(1, nd + 1))
             else:
                 dcols = dcols.transpose(nd + 1, 0, *range(1, nd + 1), *range(nd + 2, 2 * nd + 2))
                 gpad = _fold(dcols, self.padded_shape, kernel, self.stride, self.dilation)
-            inner = (slice(None), slice(None)) + tuple(slice(p, p + sz) for p, sz in zip(self.padding, x.shape[2:]))
-            gx = _const(gpad[inner] if any(self.padding) else gpad)
+            gx = _const(gpad[self._interior(x.shape)] if any(self.padding) else gpad)
         if self.needs[1]:
             cols = self.cols
             gw2 = gemm_nt(g2, cols) if groups == 1 else g2 @ cols.swapaxes(-1, -2)  # K = N * L: long

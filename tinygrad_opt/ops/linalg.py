@@ -12,24 +12,17 @@ from ..errors import ArgumentError, DTypeError, ShapeError
 from .elementwise import _broadcast_tangent, _tangent_sum, _to
 from .reduce import Sum
 
-_LONG = 8  # an inner axis this many times the longer side of the result counts as long (see Matmul)
-
-
+_LONG = 8  # an inner axis this many times the longer side of the result counts as long (gemm_nt)
 _BLOCK_BYTES = 256 << 10  # a long product is summed in slices of K whose operands fit in this (L2)
 _BLOCK_MIN_K = 1 << 14  # ... once K is at least this long
 
 
-def _long_inner(a, b) -> bool:
-    """Whether a @ b (2-D) sums over an axis much longer than either side of its result."""
-    return a.shape[1] >= _LONG * max(a.shape[0], b.shape[1])
-
-
 def gemm_nt(a, b):
-    """a @ b.T for 2-D NumPy arrays a (M, K), b (N, K) whose shared axis K is long (a weight gradient, K =
-    batch x positions): OpenBLAS runs (b a^T)^T up to twice as fast as a b^T there, and once the operands
-    outgrow the cache, the sum over K in slices that fit it (batched, then added) 2-3x faster again (the
-    small CNN's first weight gradient, (8, 43264) by (43264, 9): 437 -> 115 us). Returns a C-contiguous
-    result; the slices change the order of the sum, not its terms."""
+    """a @ b.T for 2-D arrays a (M, K), b (N, K). For NumPy arrays whose shared axis K is long (a weight
+    gradient, K = batch x positions), OpenBLAS runs (b a^T)^T up to twice as fast as a b^T, and once the
+    operands outgrow the cache, the sum over K in slices that fit it (batched, then added) 2-3x faster
+    again (the small CNN's first weight gradient, (8, 43264) by (43264, 9): 437 -> 115 us); those
+    results are made C-contiguous. The slices change the order of the sum, not its terms."""
     m, k = a.shape
     n = b.shape[0]
     if not (k >= _LONG * max(m, n) and isinstance(a, backend.np.ndarray)):
@@ -63,8 +56,8 @@ class Matmul(Function):
         if a.ndim > 2 or b.ndim > 2:  # stacked matmul falls off BLAS for strided (e.g. transposed) operands
             xp = backend.xp_of(a)
             a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
-        elif self.tb and not self.ta and isinstance(a, backend.np.ndarray) and _long_inner(a, b):
-            return gemm_nt(a, b.T)  # G B^T over a long inner axis (a weight gradient)
+        elif self.tb and not self.ta:
+            return gemm_nt(a, b.T)  # G B^T: faster forms when the inner axis is long (a weight gradient)
         return a @ b
 
     def vjp(self, g):

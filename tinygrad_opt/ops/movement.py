@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
-from .. import autodiff, backend
+from .. import backend
 from ..autodiff import Function
+from .elementwise import _const
 
 _DENSE_MIN = 1 << 14  # results at least this large ...
 _DENSE_AXIS = 8  # ... repeat broadcast axes up to this long into memory ...
@@ -101,7 +102,7 @@ class Index(Function):
     def vjp(self, g):
         x = self.parents[0]
         zeros = backend.xp_of(x.data).zeros_like(x.data)  # in x's memory order (a view's, a conv output's)
-        return (IndexAdd.apply(autodiff._Tensor._make(zeros, False, None), g, index=self.index, basic=self.basic),)
+        return (IndexAdd.apply(_const(zeros), g, index=self.index, basic=self.basic),)
 
     def jvp(self, t):
         return None if t is None else Index.apply(t, index=self.index, basic=self.basic)

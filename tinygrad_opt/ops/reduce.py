@@ -86,29 +86,36 @@ class Max(Function):
     def forward(self, a):
         return reduce_axes("max", a, self.axis, self.keepdims)
 
+    def _max(self):
+        """The forward's max with the reduced axes kept, to compare x with."""
+        return self.output().data.reshape(_keep_shape(self.parents[0].shape, self.axis))
+
     def _weight(self):
-        x = self.parents[0].data
-        m = self.output().data.reshape(_keep_shape(x.shape, self.axis))
-        w = (x == broadcast(m, x.shape)).astype(x.dtype)
-        ties = reduce_axes("sum", w, self.axis, True)
-        # ties are rare: skip the division on the CPU when there are none (asking would sync a GPU)
-        if not isinstance(x, backend.np.ndarray) or (ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1)):
-            # shared among tied maxima; 0/0 = NaN where the max was NaN (quietly, as in PyTorch)
-            backend.run_quietly(_divide_into, w, broadcast(ties, x.shape))
-        return _const(w)
+        return _const(_max_weight(self.parents[0].data, self._max(), self.axis))
 
     def vjp(self, g):
         x = self.parents[0]
         xd = x.data
         if kernels.on_device(xd) or _folds(xd, self.axis):  # one op: a kernel on a GPU, slices on the CPU
             keep = _keep_shape(x.shape, self.axis)
-            m = self.output().data.reshape(keep)
-            ties = (xd == m).sum(axis=self.axis, keepdims=True, dtype=xd.dtype) if kernels.on_device(xd) else None
-            return (MaxSpread.apply(g.reshape(keep), x=xd, m=m, ties=ties, axis=self.axis),)
+            return (MaxSpread.apply(g.reshape(keep), x=xd, m=self._max(), ties=None, axis=self.axis),)
         return (_expand_back(g, x.shape, self.axis, self.keepdims) * self._weight(),)
 
     def jvp(self, t):
         return None if t is None else (t * self._weight()).sum(axis=self.axis, keepdims=self.keepdims)
+
+
+def _max_weight(x, m, axis, ties=None):
+    """(x == m) / ties as an array: each entry's share of a max's cotangent, for x and its max ``m``
+    (kept dims) along ``axis``; ``ties`` counted here when None. 0/0 = NaN where the max was NaN (quietly,
+    as in PyTorch)."""
+    w = (x == broadcast(m, x.shape)).astype(x.dtype)
+    if ties is None:
+        ties = reduce_axes("sum", w, axis, True)
+    # ties are rare: skip the division on the CPU when there are none (asking would sync a GPU)
+    if not isinstance(x, backend.np.ndarray) or (ties.size and (float(ties.max()) > 1 or float(ties.min()) < 1)):
+        backend.run_quietly(_divide_into, w, broadcast(ties, x.shape))
+    return w
 
 
 def _spread_over_slices(x, m, g, axis):
@@ -148,15 +155,13 @@ class MaxSpread(Function):
         return backend.run_quietly(_spread_over_slices, x, m, g, axis)
 
     def _ties(self):
+        """The kernel's count of tied maxima, made once."""
         if self.ties is None:
             self.ties = (self.x == self.m).sum(axis=self.axis, keepdims=True, dtype=self.x.dtype)
         return self.ties
 
     def _weight(self):
-        """(x == m) / ties as an array."""
-        w = (self.x == self.m).astype(self.x.dtype)
-        backend.run_quietly(_divide_into, w, self._ties())
-        return w
+        return _max_weight(self.x, self.m, self.axis, self.ties)
 
     def vjp(self, h):
         return ((h * _const(self._weight())).sum(axis=self.axis, keepdims=True),)

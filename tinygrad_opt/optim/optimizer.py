@@ -419,7 +419,7 @@ class Optimizer:
         wd = group.get("weight_decay", 0)
         if wd:
             if group.get("decoupled_weight_decay"):
-                p.mul_(1 - group["lr"] * wd)
+                p.mul_(Optimizer._decay_factor(group))  # 1 - lr*lambda, the fused kernels' factor too
             else:
                 g = g + wd * p
         return g
